@@ -1,0 +1,8 @@
+//! The tables of tapwave as sea-orm entities, one module a table.
+//!
+//! Times are unix milliseconds in `BIGINT` columns rather than database timestamp types: the same
+//! value means the same instant on PostgreSQL and SQLite, and the game rules work in milliseconds.
+//! Coins and energy are whole numbers (`i64`).
+
+pub mod ledger;
+pub mod player;

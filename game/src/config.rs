@@ -1,0 +1,220 @@
+//! The game file (`GAME_CONFIG`): the economy and limits a studio tunes without recompiling.
+//!
+//! Every key has a built-in default and a file may set any subset. Unknown keys are refused so that
+//! a typo (`max_per_secnd`) is caught at start instead of silently keeping the default. Values are
+//! checked once here; the rules downstream trust them.
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// The whole game file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GameConfig {
+    /// Energy of a new player.
+    pub energy: EnergyConfig,
+    /// Tap batches and the human ceiling.
+    pub taps: TapsConfig,
+    /// Claims to a TON wallet.
+    pub claims: ClaimsConfig,
+    /// API rate limits shared by every instance.
+    pub limits: LimitsConfig,
+    /// Player levels by coins ever earned.
+    pub levels: LevelsConfig,
+}
+
+/// `[energy]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnergyConfig {
+    /// Energy cap of a new player.
+    pub max: i64,
+    /// Energy regenerated per second.
+    pub per_second: i64,
+    /// Coins per accepted tap for a new player (each tap also costs this much energy).
+    pub tap_power: i64,
+}
+
+impl Default for EnergyConfig {
+    fn default() -> Self {
+        Self {
+            max: 1000,
+            per_second: 3,
+            tap_power: 1,
+        }
+    }
+}
+
+/// `[taps]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TapsConfig {
+    /// Sustained taps per second a human can make.
+    pub max_per_second: i64,
+    /// Taps allowed above the ceiling (the bucket's capacity).
+    pub burst: i64,
+    /// Largest count one request may carry.
+    pub max_batch: i64,
+}
+
+impl Default for TapsConfig {
+    fn default() -> Self {
+        Self {
+            max_per_second: 20,
+            burst: 100,
+            max_batch: 1000,
+        }
+    }
+}
+
+/// `[claims]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimsConfig {
+    /// Smallest claim.
+    pub min_amount: i64,
+}
+
+impl Default for ClaimsConfig {
+    fn default() -> Self {
+        Self { min_amount: 1000 }
+    }
+}
+
+/// `[limits]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Sustained API calls per second per player.
+    pub player_per_second: u32,
+    /// Calls a player may make above that in a burst.
+    pub player_burst: u32,
+    /// Sustained API calls per second per client address.
+    pub ip_per_second: u32,
+    /// Calls an address may make above that in a burst.
+    pub ip_burst: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            player_per_second: 10,
+            player_burst: 30,
+            ip_per_second: 100,
+            ip_burst: 300,
+        }
+    }
+}
+
+/// `[levels]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LevelsConfig {
+    /// Coins ever earned needed for level 2, 3, …; level 1 needs nothing. Strictly increasing.
+    pub thresholds: Vec<i64>,
+}
+
+impl Default for LevelsConfig {
+    fn default() -> Self {
+        Self {
+            thresholds: vec![
+                5_000,
+                25_000,
+                100_000,
+                1_000_000,
+                2_000_000,
+                10_000_000,
+                50_000_000,
+                100_000_000,
+                1_000_000_000,
+            ],
+        }
+    }
+}
+
+/// Why a game file was refused: the key and the problem, in one line.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl GameConfig {
+    /// Reads and checks a game file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text)
+    }
+
+    /// Parses and checks the text of a game file.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let cfg: GameConfig = toml::from_str(text)
+            .map_err(|e| ConfigError(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Checks every value's range; the first problem found is named by its key.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        fn at_least(key: &str, value: i64, min: i64) -> Result<(), ConfigError> {
+            if value < min {
+                return Err(ConfigError(format!(
+                    "{key} must be at least {min}, got {value}"
+                )));
+            }
+            Ok(())
+        }
+        let e = &self.energy;
+        at_least("energy.max", e.max, 1)?;
+        at_least("energy.per_second", e.per_second, 0)?;
+        at_least("energy.tap_power", e.tap_power, 1)?;
+        let t = &self.taps;
+        at_least("taps.max_per_second", t.max_per_second, 1)?;
+        at_least("taps.burst", t.burst, 0)?;
+        at_least("taps.max_batch", t.max_batch, 1)?;
+        at_least("claims.min_amount", self.claims.min_amount, 1)?;
+        let l = &self.limits;
+        at_least("limits.player_per_second", l.player_per_second.into(), 1)?;
+        at_least("limits.ip_per_second", l.ip_per_second.into(), 1)?;
+        let mut previous = 0;
+        for (i, &threshold) in self.levels.thresholds.iter().enumerate() {
+            if threshold <= previous {
+                return Err(ConfigError(format!(
+                    "levels.thresholds[{i}] must be greater than {previous}, got {threshold}"
+                )));
+            }
+            previous = threshold;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_built_in_defaults() {
+        assert_eq!(GameConfig::parse("").unwrap(), GameConfig::default());
+        GameConfig::default().check().unwrap();
+    }
+
+    #[test]
+    fn a_file_may_set_any_subset() {
+        let cfg = GameConfig::parse("[taps]\nmax_batch = 50\n").unwrap();
+        assert_eq!(cfg.taps.max_batch, 50);
+        assert_eq!(cfg.taps.burst, 100);
+        assert_eq!(cfg.energy, EnergyConfig::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = GameConfig::parse("[taps]\nmax_per_secnd = 5\n").unwrap_err();
+        assert!(err.0.contains("max_per_secnd"), "{err}");
+        let err = GameConfig::parse("[energy]\nmax = 0\n").unwrap_err();
+        assert_eq!(err.0, "energy.max must be at least 1, got 0");
+        let err = GameConfig::parse("[levels]\nthresholds = [10, 5]\n").unwrap_err();
+        assert!(err.0.starts_with("levels.thresholds[1]"), "{err}");
+        let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();
+        assert!(!err.0.contains('\n') && err.0.contains("max"), "{err}");
+    }
+}

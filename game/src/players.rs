@@ -1,0 +1,407 @@
+//! Player services: sign-in from init data, the player's state, tap batches and the leaderboard.
+//!
+//! A tap batch is applied by reading the row, running [`rules::apply_taps`] with the server's
+//! `now`, and writing the result with one conditional `UPDATE … WHERE id = ? AND version = ?` in
+//! the same transaction as its ledger row. If another request changed the player in between, the
+//! update matches no row and the batch is recomputed from the fresh state: energy can never be
+//! spent twice and a `seq` can never be applied twice, on one instance or many.
+
+use crate::rules::{self, Refill, TapBatch, TapOutcome, TapState};
+use crate::{Game, GameError, TelegramUser};
+use entities::{ledger, player};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a verified session is remembered at most.
+const SESSION_TTL_SECS: i64 = 300;
+/// Attempts at a compare-and-swap before answering "contended".
+const MAX_ATTEMPTS: u32 = 200;
+
+/// A player as the Mini App sees them.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PlayerView {
+    /// Telegram id.
+    pub id: i64,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Username.
+    pub username: Option<String>,
+    /// Telegram client language.
+    pub language_code: Option<String>,
+    /// Telegram Premium.
+    pub is_premium: bool,
+    /// Coins.
+    pub balance: i64,
+    /// Energy now.
+    pub energy: i64,
+    /// Energy cap.
+    pub max_energy: i64,
+    /// Energy regenerated per second.
+    pub energy_per_sec: i64,
+    /// Coins (and energy) per tap.
+    pub tap_power: i64,
+    /// Passive income per hour.
+    pub passive_per_hour: i64,
+    /// Level by coins ever earned.
+    pub level: u32,
+    /// Coins ever earned.
+    pub total_earned: i64,
+    /// The last tap batch applied.
+    pub last_seq: i64,
+    /// The server's clock, unix ms.
+    pub server_time: i64,
+}
+
+/// The answer to a tap batch.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct TapResult {
+    /// Taps accepted.
+    pub accepted: i64,
+    /// Balance after.
+    pub balance: i64,
+    /// Energy after.
+    pub energy: i64,
+    /// The batch's seq.
+    pub seq: i64,
+    /// Whether the seq had been applied already (nothing changed).
+    pub duplicate: bool,
+}
+
+/// One line of the leaderboard.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LeaderboardEntry {
+    /// `1 +` players with a strictly higher balance.
+    pub rank: u64,
+    /// Telegram id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Coins.
+    pub balance: i64,
+}
+
+/// The caller's own place.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct MyRank {
+    /// `1 +` players with a strictly higher balance.
+    pub rank: u64,
+    /// Coins.
+    pub balance: i64,
+}
+
+/// The leaderboard with the caller's place.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LeaderboardView {
+    /// The best players, best first.
+    pub top: Vec<LeaderboardEntry>,
+    /// The caller.
+    pub me: MyRank,
+}
+
+fn state_of(p: &player::Model) -> TapState {
+    TapState {
+        balance: p.balance,
+        total_earned: p.total_earned,
+        energy: Refill {
+            milli: p.energy_milli,
+            at: p.energy_at,
+        },
+        max_energy: p.max_energy,
+        energy_per_sec: p.energy_per_sec,
+        tap_power: p.tap_power,
+        allowance: Refill {
+            milli: p.tap_allowance_milli,
+            at: p.tap_allowance_at,
+        },
+        last_seq: p.last_seq,
+    }
+}
+
+fn display_name(p: &player::Model) -> String {
+    let name = match &p.last_name {
+        Some(last) if !last.is_empty() => format!("{} {}", p.first_name, last),
+        _ => p.first_name.clone(),
+    };
+    if !name.trim().is_empty() {
+        name
+    } else if let Some(u) = &p.username {
+        u.clone()
+    } else {
+        format!("Player {}", p.id)
+    }
+}
+
+impl Game {
+    /// Verifies `Authorization: tma` init data and returns its player, creating or refreshing the
+    /// player's row on first sight of this init data.
+    pub async fn authenticate(&self, raw: &str) -> Result<i64, GameError> {
+        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+        if let Some(id) = self.inner.sessions.get(&digest).await? {
+            return Ok(id);
+        }
+        let now = self.now_ms();
+        let data = self.inner.key.verify(raw, now / 1000, self.inner.max_age)?;
+        self.upsert_player(&data.user, now).await?;
+        let left = (data.auth_date + self.inner.max_age - now / 1000).clamp(1, SESSION_TTL_SECS);
+        self.inner
+            .sessions
+            .put(&digest, data.user.id, Duration::from_secs(left as u64))
+            .await?;
+        Ok(data.user.id)
+    }
+
+    /// Creates a player with full energy and no coins, or refreshes the profile of a known one.
+    pub async fn upsert_player(&self, user: &TelegramUser, now: i64) -> Result<(), GameError> {
+        let s = TapState::new_player(now, &self.inner.cfg);
+        let row = player::ActiveModel {
+            id: Set(user.id),
+            first_name: Set(user.first_name.clone()),
+            last_name: Set(user.last_name.clone()),
+            username: Set(user.username.clone()),
+            language_code: Set(user.language_code.clone()),
+            is_premium: Set(user.is_premium),
+            balance: Set(0),
+            total_earned: Set(0),
+            energy_milli: Set(s.energy.milli),
+            energy_at: Set(s.energy.at),
+            max_energy: Set(s.max_energy),
+            energy_per_sec: Set(s.energy_per_sec),
+            tap_power: Set(s.tap_power),
+            tap_allowance_milli: Set(s.allowance.milli),
+            tap_allowance_at: Set(s.allowance.at),
+            last_seq: Set(0),
+            version: Set(0),
+            banned: Set(false),
+            referrer_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        player::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(player::Column::Id)
+                    .update_columns([
+                        player::Column::FirstName,
+                        player::Column::LastName,
+                        player::Column::Username,
+                        player::Column::LanguageCode,
+                        player::Column::IsPremium,
+                        player::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.inner.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Loads a player who may play: not banned.
+    async fn playing(&self, id: i64) -> Result<player::Model, GameError> {
+        let p = player::Entity::find_by_id(id)
+            .one(&self.inner.db)
+            .await?
+            .ok_or(GameError::UnknownPlayer)?;
+        if p.banned {
+            return Err(GameError::Banned);
+        }
+        Ok(p)
+    }
+
+    /// The player's state now.
+    pub async fn me(&self, id: i64) -> Result<PlayerView, GameError> {
+        let p = self.playing(id).await?;
+        let now = self.now_ms();
+        Ok(PlayerView {
+            id: p.id,
+            balance: p.balance,
+            energy: state_of(&p).energy_now(now),
+            max_energy: p.max_energy,
+            energy_per_sec: p.energy_per_sec,
+            tap_power: p.tap_power,
+            passive_per_hour: 0,
+            level: rules::level_for(p.total_earned, &self.inner.cfg),
+            total_earned: p.total_earned,
+            last_seq: p.last_seq,
+            server_time: now,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            username: p.username,
+            language_code: p.language_code,
+            is_premium: p.is_premium,
+        })
+    }
+
+    /// Applies a batch of taps (see the module header).
+    pub async fn tap(&self, id: i64, batch: TapBatch) -> Result<TapResult, GameError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let p = self.playing(id).await?;
+            let now = self.now_ms();
+            let state = state_of(&p);
+            let (accepted, coins, next) =
+                match rules::apply_taps(&state, batch, now, &self.inner.cfg) {
+                    TapOutcome::Duplicate => {
+                        metrics::counter!("tap_batches_total", "result" => "duplicate")
+                            .increment(1);
+                        return Ok(TapResult {
+                            accepted: 0,
+                            balance: p.balance,
+                            energy: state.energy_now(now),
+                            seq: batch.seq(),
+                            duplicate: true,
+                        });
+                    }
+                    TapOutcome::Applied {
+                        accepted,
+                        coins,
+                        state,
+                    } => (accepted, coins, state),
+                };
+            let txn = self.inner.db.begin().await?;
+            let updated = player::Entity::update_many()
+                .col_expr(player::Column::Balance, Expr::value(next.balance))
+                .col_expr(player::Column::TotalEarned, Expr::value(next.total_earned))
+                .col_expr(player::Column::EnergyMilli, Expr::value(next.energy.milli))
+                .col_expr(player::Column::EnergyAt, Expr::value(next.energy.at))
+                .col_expr(
+                    player::Column::TapAllowanceMilli,
+                    Expr::value(next.allowance.milli),
+                )
+                .col_expr(
+                    player::Column::TapAllowanceAt,
+                    Expr::value(next.allowance.at),
+                )
+                .col_expr(player::Column::LastSeq, Expr::value(next.last_seq))
+                .col_expr(player::Column::Version, Expr::value(p.version + 1))
+                .col_expr(player::Column::UpdatedAt, Expr::value(now))
+                .filter(player::Column::Id.eq(id))
+                .filter(player::Column::Version.eq(p.version))
+                .exec(&txn)
+                .await?;
+            if updated.rows_affected != 1 {
+                txn.rollback().await?;
+                metrics::counter!("tap_cas_retries_total").increment(1);
+                // Jittered back-off so that contenders for one player spread out.
+                let jitter = rand::random::<u64>() % (1 + u64::from(attempt.min(6)) * 2);
+                tokio::time::sleep(Duration::from_millis(jitter)).await;
+                continue;
+            }
+            if coins > 0 {
+                ledger::Entity::insert(ledger::ActiveModel {
+                    player_id: Set(id),
+                    amount: Set(coins),
+                    kind: Set("taps".to_owned()),
+                    reference: Set(batch.seq().to_string()),
+                    balance_after: Set(next.balance),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .exec_without_returning(&txn)
+                .await?;
+            }
+            txn.commit().await?;
+            metrics::counter!("tap_batches_total", "result" => "applied").increment(1);
+            metrics::counter!("taps_accepted_total").increment(accepted as u64);
+            metrics::counter!("taps_refused_total").increment((batch.count() - accepted) as u64);
+            if coins > 0 {
+                if let Err(e) = self
+                    .inner
+                    .board
+                    .record(id, p.version + 1, next.balance)
+                    .await
+                {
+                    // The database has the truth; the next batch records the newer balance.
+                    tracing::warn!(error = %e, player = id, "leaderboard update failed");
+                }
+            }
+            return Ok(TapResult {
+                accepted,
+                balance: next.balance,
+                energy: next.energy.units(),
+                seq: batch.seq(),
+                duplicate: false,
+            });
+        }
+        Err(GameError::Contended)
+    }
+
+    /// The `limit` best players and the caller's own rank.
+    pub async fn leaderboard(&self, id: i64, limit: usize) -> Result<LeaderboardView, GameError> {
+        let me = self.playing(id).await?;
+        let top = self.inner.board.top(limit).await?;
+        let ids: Vec<i64> = top.iter().map(|(id, _)| *id).collect();
+        let names: HashMap<i64, String> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            player::Entity::find()
+                .filter(player::Column::Id.is_in(ids))
+                .all(&self.inner.db)
+                .await?
+                .iter()
+                .map(|p| (p.id, display_name(p)))
+                .collect()
+        };
+        let mut entries = Vec::with_capacity(top.len());
+        let mut previous: Option<(i64, u64)> = None;
+        for (i, (pid, balance)) in top.into_iter().enumerate() {
+            // Everyone above is in the list, so the first position of a balance is its rank.
+            let rank = match previous {
+                Some((b, r)) if b == balance => r,
+                _ => i as u64 + 1,
+            };
+            previous = Some((balance, rank));
+            let name = names
+                .get(&pid)
+                .cloned()
+                .unwrap_or_else(|| format!("Player {pid}"));
+            entries.push(LeaderboardEntry {
+                rank,
+                id: pid,
+                name,
+                balance,
+            });
+        }
+        let rank = self.inner.board.rank_of(me.balance).await?;
+        Ok(LeaderboardView {
+            top: entries,
+            me: MyRank {
+                rank,
+                balance: me.balance,
+            },
+        })
+    }
+
+    /// Fills an empty leaderboard from the database (a fresh Redis, or a restarted process).
+    /// Returns how many players were recorded.
+    pub async fn seed_leaderboard(&self) -> Result<u64, GameError> {
+        if self.inner.board.len().await? > 0 {
+            return Ok(0);
+        }
+        let mut after = i64::MIN;
+        let mut seeded = 0;
+        loop {
+            let page = player::Entity::find()
+                .filter(player::Column::Id.gt(after))
+                .filter(player::Column::Balance.gt(0))
+                .filter(player::Column::Banned.eq(false))
+                .order_by_asc(player::Column::Id)
+                .limit(5_000)
+                .all(&self.inner.db)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for p in &page {
+                self.inner.board.record(p.id, p.version, p.balance).await?;
+            }
+            seeded += page.len() as u64;
+        }
+        Ok(seeded)
+    }
+}

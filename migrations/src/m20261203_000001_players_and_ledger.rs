@@ -1,0 +1,201 @@
+//! Players and the append-only ledger: the core of the game's record.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Players {
+    Table,
+    Id,
+    FirstName,
+    LastName,
+    Username,
+    LanguageCode,
+    IsPremium,
+    Balance,
+    TotalEarned,
+    EnergyMilli,
+    EnergyAt,
+    MaxEnergy,
+    EnergyPerSec,
+    TapPower,
+    TapAllowanceMilli,
+    TapAllowanceAt,
+    LastSeq,
+    Version,
+    Banned,
+    ReferrerId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Ledger {
+    Table,
+    Id,
+    PlayerId,
+    Amount,
+    Kind,
+    Reference,
+    BalanceAfter,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Players::Table)
+                    .col(
+                        ColumnDef::new(Players::Id)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Players::FirstName).string().not_null())
+                    .col(ColumnDef::new(Players::LastName).string())
+                    .col(ColumnDef::new(Players::Username).string())
+                    .col(ColumnDef::new(Players::LanguageCode).string())
+                    .col(
+                        ColumnDef::new(Players::IsPremium)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Players::Balance)
+                            .big_integer()
+                            .not_null()
+                            .default(0)
+                            .check(Expr::col(Players::Balance).gte(0)),
+                    )
+                    .col(
+                        ColumnDef::new(Players::TotalEarned)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Players::EnergyMilli)
+                            .big_integer()
+                            .not_null()
+                            .check(Expr::col(Players::EnergyMilli).gte(0)),
+                    )
+                    .col(ColumnDef::new(Players::EnergyAt).big_integer().not_null())
+                    .col(ColumnDef::new(Players::MaxEnergy).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Players::EnergyPerSec)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Players::TapPower).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Players::TapAllowanceMilli)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Players::TapAllowanceAt)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Players::LastSeq)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Players::Version)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Players::Banned)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(ColumnDef::new(Players::ReferrerId).big_integer())
+                    .col(ColumnDef::new(Players::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(Players::UpdatedAt).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("players_balance_idx")
+                    .table(Players::Table)
+                    .col(Players::Balance)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Ledger::Table)
+                    .col(
+                        ColumnDef::new(Ledger::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Ledger::PlayerId).big_integer().not_null())
+                    .col(ColumnDef::new(Ledger::Amount).big_integer().not_null())
+                    .col(ColumnDef::new(Ledger::Kind).string().not_null())
+                    .col(ColumnDef::new(Ledger::Reference).string().not_null())
+                    .col(
+                        ColumnDef::new(Ledger::BalanceAfter)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Ledger::CreatedAt).big_integer().not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("ledger_player_fk")
+                            .from(Ledger::Table, Ledger::PlayerId)
+                            .to(Players::Table, Players::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One cause moves a balance once: a tap batch, a task, a daily reward, an idempotency key.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ledger_player_kind_reference_key")
+                    .table(Ledger::Table)
+                    .col(Ledger::PlayerId)
+                    .col(Ledger::Kind)
+                    .col(Ledger::Reference)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ledger_created_at_idx")
+                    .table(Ledger::Table)
+                    .col(Ledger::CreatedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Ledger::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Players::Table).to_owned())
+            .await
+    }
+}

@@ -145,16 +145,23 @@ impl Game {
     /// player's row on first sight of this init data.
     pub async fn authenticate(&self, raw: &str) -> Result<i64, GameError> {
         let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
-        if let Some(id) = self.inner.sessions.get(&digest).await? {
-            return Ok(id);
-        }
         let now = self.now_ms();
+        if let Some(session) = self.inner.sessions.get(&digest).await? {
+            if now / 1000 <= session.expires_at {
+                return Ok(session.player);
+            }
+        }
         let data = self.inner.key.verify(raw, now / 1000, self.inner.max_age)?;
         self.upsert_player(&data.user, now).await?;
-        let left = (data.auth_date + self.inner.max_age - now / 1000).clamp(1, SESSION_TTL_SECS);
+        let expires_at = data.auth_date + self.inner.max_age;
+        let ttl = (expires_at - now / 1000).clamp(1, SESSION_TTL_SECS);
+        let session = crate::store::Session {
+            player: data.user.id,
+            expires_at,
+        };
         self.inner
             .sessions
-            .put(&digest, data.user.id, Duration::from_secs(left as u64))
+            .put(&digest, session, Duration::from_secs(ttl as u64))
             .await?;
         Ok(data.user.id)
     }

@@ -31,7 +31,7 @@ impl FromRequestParts<AppState> for Player {
             .get(header::AUTHORIZATION)
             .ok_or(ApiError::MissingAuth)?;
         let value = value.to_str().map_err(|_| ApiError::WrongScheme)?;
-        let (scheme, init_data) = value.split_once(' ').ok_or(ApiError::WrongScheme)?;
+        let (scheme, init_data) = value.split_once(' ').unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("tma") {
             return Err(ApiError::WrongScheme);
         }
@@ -102,12 +102,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         } else {
             bytes
         };
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            let why = match e.classify() {
-                serde_json::error::Category::Data => "a field has the wrong type",
-                _ => "it is not valid JSON",
-            };
-            ApiError::InvalidJson(why.into())
-        })
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| ApiError::InvalidJson("it is not valid JSON".into()))?;
+        // Every body of the API is an object (serde would also read a struct from an array).
+        if !value.is_object() {
+            return Err(ApiError::InvalidJson("it must be a JSON object".into()));
+        }
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|_| ApiError::InvalidJson("a field has the wrong type".into()))
     }
 }

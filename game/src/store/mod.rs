@@ -13,7 +13,7 @@ pub mod sessions;
 
 pub use leaderboard::{Leaderboard, MemoryLeaderboard, RedisLeaderboard};
 pub use limiter::{Decision, MemoryLimiter, Rate, RateLimiter, RedisLimiter};
-pub use sessions::{MemorySessions, RedisSessions, SessionCache};
+pub use sessions::{MemorySessions, RedisSessions, Session, SessionCache};
 
 /// A fast store failed (Redis unreachable, a script error).
 #[derive(Debug, thiserror::Error)]

@@ -12,34 +12,53 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A remembered session: its player, and the game-clock second its init data expires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Telegram user id.
+    pub player: i64,
+    /// Unix seconds (game clock) after which the init data is no longer valid.
+    pub expires_at: i64,
+}
+
 /// Remembers which player a verified init data string belongs to.
 #[async_trait]
 pub trait SessionCache: Send + Sync {
-    /// The player of a session seen recently.
-    async fn get(&self, session: &[u8; 32]) -> Result<Option<i64>, StoreError>;
+    /// A session seen recently.
+    async fn get(&self, session: &[u8; 32]) -> Result<Option<Session>, StoreError>;
     /// Remembers a session for `ttl`.
-    async fn put(&self, session: &[u8; 32], player: i64, ttl: Duration) -> Result<(), StoreError>;
+    async fn put(
+        &self,
+        session: &[u8; 32],
+        value: Session,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
 }
 
 /// Sessions in this process, bounded in size.
 #[derive(Default)]
 pub struct MemorySessions {
-    map: Mutex<HashMap<[u8; 32], (i64, Instant)>>,
+    map: Mutex<HashMap<[u8; 32], (Session, Instant)>>,
 }
 
 const MEMORY_CAP: usize = 200_000;
 
 #[async_trait]
 impl SessionCache for MemorySessions {
-    async fn get(&self, session: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+    async fn get(&self, session: &[u8; 32]) -> Result<Option<Session>, StoreError> {
         let map = self.map.lock().expect("sessions lock");
         Ok(map
             .get(session)
             .filter(|(_, until)| *until > Instant::now())
-            .map(|(id, _)| *id))
+            .map(|(s, _)| *s))
     }
 
-    async fn put(&self, session: &[u8; 32], player: i64, ttl: Duration) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        session: &[u8; 32],
+        value: Session,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut map = self.map.lock().expect("sessions lock");
         if map.len() >= MEMORY_CAP {
@@ -48,7 +67,7 @@ impl SessionCache for MemorySessions {
                 map.clear();
             }
         }
-        map.insert(*session, (player, now + ttl));
+        map.insert(*session, (value, now + ttl));
         Ok(())
     }
 }
@@ -71,15 +90,33 @@ impl RedisSessions {
 
 #[async_trait]
 impl SessionCache for RedisSessions {
-    async fn get(&self, session: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+    async fn get(&self, session: &[u8; 32]) -> Result<Option<Session>, StoreError> {
         let mut c = self.conn.get().await?;
-        Ok(c.get(self.key(session)).await?)
+        let value: Option<String> = c.get(self.key(session)).await?;
+        Ok(value.and_then(|v| {
+            let (player, expires_at) = v.split_once(':')?;
+            Some(Session {
+                player: player.parse().ok()?,
+                expires_at: expires_at.parse().ok()?,
+            })
+        }))
     }
 
-    async fn put(&self, session: &[u8; 32], player: i64, ttl: Duration) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        session: &[u8; 32],
+        value: Session,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let mut c = self.conn.get().await?;
         let ms = ttl.as_millis().max(1) as u64;
-        let _: () = c.pset_ex(self.key(session), player, ms).await?;
+        let _: () = c
+            .pset_ex(
+                self.key(session),
+                format!("{}:{}", value.player, value.expires_at),
+                ms,
+            )
+            .await?;
         Ok(())
     }
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Browser test of the Mini App: starts `tapwave serve` on a free loopback port
+# with a throwaway SQLite database (no BOT_TOKEN, so the demo login is on), then
+# drives the page with headless Chromium (tests/browser/minapp.test.mjs).
+#
+#   TAPWAVE_BIN  the tapwave binary (default target/debug/tapwave, from the repo root)
+#   CHROMIUM     the browser (default /usr/bin/chromium, Debian's package `chromium`)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+bin="${TAPWAVE_BIN:-target/debug/tapwave}"
+[[ "$bin" = /* ]] || bin="$root/$bin"
+if [[ ! -x "$bin" ]]; then
+  echo "run.sh: no tapwave binary at $bin (cargo build, or set TAPWAVE_BIN)" >&2
+  exit 1
+fi
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$CHROMIUM" ]]; then
+  echo "run.sh: no browser at $CHROMIUM (apt-get install chromium, or set CHROMIUM)" >&2
+  exit 1
+fi
+
+if [[ ! -d "$here/node_modules/playwright-core" ]]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+tmp="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+url="http://127.0.0.1:$port"
+
+(
+  cd "$tmp"
+  unset BOT_TOKEN REDIS_URL WEBHOOK_URL WEBHOOK_SECRET GAME_CONFIG TRUSTED_PROXIES WAREHOUSE_URL
+  export BIND="127.0.0.1:$port"
+  export DATABASE_URL="sqlite://$tmp/tapwave.db?mode=rwc"
+  exec "$bin" serve
+) >"$tmp/server.log" 2>&1 &
+server_pid=$!
+
+server_log() {
+  echo "---- last lines of the server log ----" >&2
+  tail -n 40 "$tmp/server.log" >&2 || true
+}
+
+deadline=$((SECONDS + 60))
+until node -e 'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$url/healthz"; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "run.sh: tapwave serve exited before answering /healthz" >&2
+    server_log
+    exit 1
+  fi
+  if ((SECONDS >= deadline)); then
+    echo "run.sh: $url/healthz did not answer 200 within 60 s" >&2
+    server_log
+    exit 1
+  fi
+  sleep 0.25
+done
+
+rc=0
+TAPWAVE_URL="$url" timeout -k 10 300 node "$here/minapp.test.mjs" || rc=$?
+if ((rc != 0)); then
+  server_log
+fi
+exit "$rc"

@@ -388,7 +388,7 @@ impl Game {
     /// Fills an empty leaderboard from the database (a fresh Redis, or a restarted process).
     /// Returns how many players were recorded.
     pub async fn seed_leaderboard(&self) -> Result<u64, GameError> {
-        if self.inner.board.len().await? > 0 {
+        if self.inner.board.count().await? > 0 {
             return Ok(0);
         }
         let mut after = i64::MIN;

@@ -10,8 +10,8 @@ both_backends!(
 
 async fn every_error_path_answers_the_json_error_body(backend: Backend) {
     let (app, stores) = spawn_app(backend).await;
-    let auth = app.auth(12);
-    let auth = Some(auth.as_str());
+    let token = app.auth(12);
+    let auth = Some(token.as_str());
     // Unknown paths and wrong methods, inside and outside the API.
     app.call("GET", "/api/v1/nothing", auth, None)
         .await
@@ -38,7 +38,7 @@ async fn every_error_path_answers_the_json_error_body(backend: Backend) {
     let raw = |body: Vec<u8>, content_type: &'static str| {
         let client = app.client.clone();
         let url = format!("{}/api/v1/taps", app.base);
-        let auth = auth.unwrap().to_owned();
+        let auth = token.clone();
         async move {
             let res = client
                 .post(url)

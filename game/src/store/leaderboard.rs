@@ -23,8 +23,8 @@ pub trait Leaderboard: Send + Sync {
     async fn top(&self, limit: usize) -> Result<Vec<(i64, i64)>, StoreError>;
     /// `1 +` the number of players with a balance strictly higher than `balance`.
     async fn rank_of(&self, balance: i64) -> Result<u64, StoreError>;
-    /// Players on the board.
-    async fn len(&self) -> Result<u64, StoreError>;
+    /// How many players are on the board.
+    async fn count(&self) -> Result<u64, StoreError>;
 }
 
 #[derive(Default)]
@@ -81,7 +81,7 @@ impl Leaderboard for MemoryLeaderboard {
         Ok(1 + higher as u64)
     }
 
-    async fn len(&self) -> Result<u64, StoreError> {
+    async fn count(&self) -> Result<u64, StoreError> {
         Ok(self.board.lock().expect("board lock").players.len() as u64)
     }
 }
@@ -168,7 +168,7 @@ impl Leaderboard for RedisLeaderboard {
         Ok(1 + higher)
     }
 
-    async fn len(&self) -> Result<u64, StoreError> {
+    async fn count(&self) -> Result<u64, StoreError> {
         let (board, _) = self.keys();
         let mut c = self.conn.get().await?;
         Ok(c.zcard(board).await?)

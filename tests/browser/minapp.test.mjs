@@ -65,7 +65,7 @@ async function open({ telegramScript = '', viewport = { width: 390, height: 780 
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`  [browser console] ${m.text()}`);
+    if (m.type() === 'error') console.log(`# [browser console] ${m.text()}`);
   });
   const check = () => {
     if (errors.length) {
@@ -146,9 +146,9 @@ test('demo player: taps are saved, survive a reload, and show in the Top list', 
       const s = await r.request().sizes();
       const bytes = s.responseBodySize + s.responseHeadersSize;
       total += bytes;
-      lines.push(`    ${String(bytes).padStart(6)} B  ${r.headers()['content-encoding'] || 'identity'}  ${u.pathname}`);
+      lines.push(`#   ${String(bytes).padStart(6)} B  ${r.headers()['content-encoding'] || 'identity'}  ${u.pathname}`);
     }
-    console.log(`  first visit, own responses (transferred):\n${lines.join('\n')}\n    ${String(total).padStart(6)} B  total`);
+    console.log(`# first visit, own responses (transferred):\n${lines.join('\n')}\n#   ${String(total).padStart(6)} B  total`);
     assert.ok(total > 0, 'no response sizes were measured');
     assert.ok(total < MAX_ASSET_BYTES, `the page transferred ${total} bytes, more than ${MAX_ASSET_BYTES}`);
 

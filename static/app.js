@@ -1,0 +1,187 @@
+// tapwave Mini App: start-up, tabs and page lifecycle.
+
+import { initTelegram, tgLanguage, setBackButton } from './tg.js';
+import { setLang, translate, t } from './i18n.js';
+import { api, login, isDemo, storageGet, storageSet } from './api.js';
+import { TapSync } from './taps.js';
+import { createHome } from './home.js';
+import { createTop } from './top.js';
+
+const root = document.documentElement;
+const $ = (id) => document.getElementById(id);
+const REFRESH_AFTER_HIDDEN_MS = 30000;
+
+const ICONS = {
+  tap: '<circle cx="12" cy="12" r="8.5"/><path d="M7.5 12c1.5-2 3-2 4.5 0s3 2 4.5 0"/>',
+  top: '<path d="M8 4h8v4a4 4 0 0 1-8 0zM8 6H5v1a3 3 0 0 0 3 3M16 6h3v1a3 3 0 0 1-3 3M12 12v4M8.5 20h7M10 16h4l.5 4h-5z"/>',
+};
+
+initTelegram();
+setLang(tgLanguage || navigator.language);
+translate();
+
+let me = {};
+let booted = false;
+let hiddenAt = 0;
+
+const sync = new TapSync({
+  send: (batch, { keepalive }) => api('/taps', { method: 'POST', body: batch, keepalive }),
+  store: { get: storageGet, set: storageSet },
+  onChange: () => home.update(),
+  onNotice: (key, vars) => home.notice(key, vars, key === 'too_fast' || key === 'low_energy' || key === 'refused' ? 3500 : 0),
+  onFatal: (kind) => fatal(kind),
+});
+const home = createHome(sync);
+const top = createTop(sync, () => me);
+
+// The tab bar. To add a tab (Upgrades, Friends, Tasks, Wallet): a <section
+// id="screen-ID" role="tabpanel"> in index.html, a `tab_ID` string in i18n.js,
+// an icon above, and one entry here. `sub` screens show Telegram's BackButton.
+const TABS = [
+  { id: 'tap', onShow: () => home.shown() },
+  { id: 'top', sub: true, onShow: () => top.show() },
+];
+let current = 'tap';
+
+function buildTabs() {
+  const nav = $('tabs');
+  for (const tab of TABS) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'tab';
+    b.id = `tab-${tab.id}`;
+    b.dataset.testid = `tab-${tab.id}`;
+    b.setAttribute('role', 'tab');
+    b.setAttribute('aria-controls', `screen-${tab.id}`);
+    b.setAttribute('aria-selected', String(tab.id === current));
+    b.tabIndex = tab.id === current ? 0 : -1;
+    b.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true">${ICONS[tab.id] || ''}</svg><span data-i18n="tab_${tab.id}"></span>`;
+    b.lastChild.textContent = t(`tab_${tab.id}`);
+    b.addEventListener('click', () => go(tab.id));
+    nav.append(b);
+  }
+  nav.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const i = TABS.findIndex((x) => x.id === current);
+    const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+    go(next.id);
+    $(`tab-${next.id}`).focus();
+  });
+}
+
+function go(id) {
+  const tab = TABS.find((x) => x.id === id) || TABS[0];
+  current = tab.id;
+  for (const x of TABS) {
+    const on = x.id === tab.id;
+    const screen = $(`screen-${x.id}`);
+    if (screen) screen.hidden = !on;
+    const b = $(`tab-${x.id}`);
+    b.setAttribute('aria-selected', String(on));
+    b.tabIndex = on ? 0 : -1;
+  }
+  setBackButton(tab.sub ? () => go('tap') : null);
+  if (tab.onShow) tab.onShow();
+}
+
+const FATAL = {
+  tg: ['tg_title', 'tg_text', false],
+  net: ['net_title', 'net_text', true],
+  expired: ['expired_title', 'expired_text', false],
+  banned: ['banned_title', 'banned_text', false],
+};
+
+function fatal(kind) {
+  const [title, text, retry] = FATAL[kind] || FATAL.net;
+  $('fatal-title').textContent = t(title);
+  $('fatal-text').textContent = t(text);
+  $('fatal-retry').hidden = !retry;
+  $('fatal').dataset.kind = kind;
+  $('fatal').hidden = false;
+  $('boot').hidden = true;
+  $('app').hidden = true;
+  setBackButton(null);
+  root.dataset.state = 'fatal';
+}
+
+function kindOf(e) {
+  if (e?.code === 'not_in_telegram') return 'tg';
+  if (e?.status === 401) return 'expired';
+  if (e?.status === 403) return 'banned';
+  return 'net';
+}
+
+async function boot() {
+  root.dataset.state = 'loading';
+  $('fatal').hidden = true;
+  $('boot').hidden = false;
+  try {
+    await login();
+    me = await api('/me');
+    // A demo player's language_code is the demo login's default, not the person's.
+    if (!tgLanguage && !isDemo() && me.language_code && setLang(me.language_code)) translate();
+  } catch (e) {
+    fatal(kindOf(e));
+    return;
+  }
+  try {
+    sync.load(me, `tapwave.taps.${me.id}`);
+    home.setMe(me);
+    if (!booted) {
+      booted = true;
+      buildTabs();
+      setInterval(() => sync.tick(), 1000);
+    }
+    $('boot').hidden = true;
+    $('app').hidden = false;
+    go(current);
+    root.dataset.state = 'ready';
+    sync.tick();
+  } catch (e) {
+    console.error(e);
+    fatal('net');
+  }
+}
+
+async function refresh() {
+  if (sync.unsent > 0) return;
+  try {
+    const fresh = await api('/me');
+    if (sync.resync(fresh)) {
+      me = fresh;
+      home.setMe(me);
+    }
+  } catch {
+    /* the next tap batch will tell */
+  }
+}
+
+$('fatal-retry').addEventListener('click', () => boot());
+
+document.addEventListener('visibilitychange', () => {
+  if (root.dataset.state !== 'ready') return;
+  if (document.visibilityState === 'hidden') {
+    hiddenAt = Date.now();
+    sync.flushNow();
+  } else {
+    sync.tick();
+    if (hiddenAt && Date.now() - hiddenAt > REFRESH_AFTER_HIDDEN_MS) refresh();
+    hiddenAt = 0;
+  }
+});
+addEventListener('pagehide', () => {
+  if (root.dataset.state === 'ready') sync.flushNow();
+});
+addEventListener('online', () => sync.retrySoon());
+addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && TABS.find((x) => x.id === current)?.sub) go('tap');
+});
+
+// A bug should never leave a blank screen: say so, and keep the game going.
+function oops() {
+  if (root.dataset.state === 'ready') home.notice('oops', null, 4000);
+}
+addEventListener('error', oops);
+addEventListener('unhandledrejection', oops);
+
+boot();

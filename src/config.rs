@@ -93,18 +93,24 @@ pub struct Cli {
     /// Database connections per process.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value = "32", global = true)]
     pub db_max_connections: String,
+    /// Broadcast messages per second, at most (1–30; up to 1000 with BROADCAST_PAID).
+    #[arg(long, env = "BROADCAST_RATE", default_value = "25", global = true)]
+    pub broadcast_rate: String,
+    /// `true` to send broadcasts with `allow_paid_broadcast` (Telegram bills Stars above 30/s).
+    #[arg(long, env = "BROADCAST_PAID", default_value = "false", global = true)]
+    pub broadcast_paid: String,
 }
 
 /// The commands.
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// Everything in one process: migrations, API + Mini App files (and the bot and worker once built).
+    /// Everything in one process: migrations, API + Mini App files, worker, and the bot when BOT_TOKEN is set.
     Serve,
     /// The HTTP API and the Mini App files.
     Api,
-    /// The Telegram bot (not part of this build yet).
+    /// The Telegram bot: long polling, or webhooks on BIND when WEBHOOK_URL is set.
     Bot,
-    /// Background jobs (not part of this build yet).
+    /// Background jobs (broadcasts, and more to come).
     Worker,
     /// Apply pending migrations and exit; `migrate status` lists them.
     Migrate {
@@ -167,6 +173,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Database pool size.
     pub db_max_connections: u32,
+    /// Broadcast messages per second, at most.
+    pub broadcast_rate: u32,
+    /// Whether broadcasts use Telegram's paid broadcast limit.
+    pub broadcast_paid: bool,
 }
 
 /// A configuration value that cannot be used: which variable, and why.
@@ -348,6 +358,47 @@ impl Config {
                     ),
                 )
             })?;
+        if webhook_url.is_some() && webhook_secret.is_none() {
+            return Err(bad(
+                "WEBHOOK_SECRET",
+                "is required in webhook mode (WEBHOOK_URL is set)",
+            ));
+        }
+        if let Some(url) = &webhook_url {
+            bot::webhook_path(url).map_err(|e| match e {
+                bot::LaunchError::Invalid { var, problem } => bad(var, problem),
+            })?;
+        }
+        if cli.command == Command::Bot && bot_token.is_none() {
+            return Err(bad("BOT_TOKEN", "is required by `tapwave bot`"));
+        }
+        let broadcast_paid = match cli.broadcast_paid.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            other => {
+                return Err(bad(
+                    "BROADCAST_PAID",
+                    format!("must be true or false, got {other:?}"),
+                ))
+            }
+        };
+        let rate_ceiling = if broadcast_paid { 1000 } else { 30 };
+        let broadcast_rate = cli
+            .broadcast_rate
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=rate_ceiling).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "BROADCAST_RATE",
+                    format!(
+                        "must be a number of messages per second from 1 to {rate_ceiling}{}, got {:?}",
+                        if broadcast_paid { "" } else { " (up to 1000 with BROADCAST_PAID=true)" },
+                        cli.broadcast_rate
+                    ),
+                )
+            })?;
         Ok(Config {
             command: cli.command,
             bind,
@@ -366,6 +417,8 @@ impl Config {
             trusted_proxies,
             log_format,
             db_max_connections,
+            broadcast_rate,
+            broadcast_paid,
         })
     }
 
@@ -407,7 +460,7 @@ mod tests {
         );
         assert_eq!(parse(&["--admin-ids", "1,x"]).unwrap_err().var, "ADMIN_IDS");
         assert_eq!(
-            parse(&["--init-data-max-age", "-5"]).unwrap_err().var,
+            parse(&["--init-data-max-age=-5"]).unwrap_err().var,
             "INIT_DATA_MAX_AGE"
         );
         assert_eq!(
@@ -428,6 +481,30 @@ mod tests {
             parse(&["--webapp-url", "ftp://x"]).unwrap_err().var,
             "WEBAPP_URL"
         );
+        assert_eq!(
+            parse(&["--webhook-url", "https://x/telegram/webhook"])
+                .unwrap_err()
+                .var,
+            "WEBHOOK_SECRET"
+        );
+        assert_eq!(
+            parse(&["--webhook-url", "https://x/", "--webhook-secret", "s3cret"])
+                .unwrap_err()
+                .var,
+            "WEBHOOK_URL"
+        );
+        assert_eq!(
+            parse(&["--broadcast-rate", "31"]).unwrap_err().var,
+            "BROADCAST_RATE"
+        );
+        assert_eq!(
+            parse(&["--broadcast-paid", "maybe"]).unwrap_err().var,
+            "BROADCAST_PAID"
+        );
+        let paid = parse(&["--broadcast-rate", "1000", "--broadcast-paid", "true"]).unwrap();
+        assert_eq!((paid.broadcast_rate, paid.broadcast_paid), (1000, true));
+        let bot = Cli::try_parse_from(["tapwave", "bot"]).unwrap();
+        assert_eq!(Config::from_cli(bot).unwrap_err().var, "BOT_TOKEN");
     }
 
     #[test]

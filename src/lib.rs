@@ -12,6 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use webapp_api::{ApiOptions, AppState};
 
 /// Sets up logging: JSON lines (CloudWatch) or pretty; level from `RUST_LOG`, default `info`.
@@ -67,6 +68,26 @@ pub async fn migrate(cfg: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Domains a `ton_proof` may name: the game file's list, else the host of `WEBAPP_URL`.
+pub fn proof_domains(cfg: &Config) -> Vec<String> {
+    if !cfg.game.claims.proof_domains.is_empty() {
+        return cfg.game.claims.proof_domains.clone();
+    }
+    let rest = cfg
+        .webapp_url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(&cfg.webapp_url);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
+    // Drop a port, but keep an IPv6 literal whole.
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    vec![host.to_owned()]
+}
+
 /// The running application's parts: the game and the HTTP router's state.
 pub struct App {
     /// The game services.
@@ -116,6 +137,9 @@ impl App {
         let options = ApiOptions {
             trusted_proxies: cfg.trusted_proxies,
             dev_login,
+            webapp_url: cfg.webapp_url.clone(),
+            app_name: "tapwave".to_owned(),
+            proof_domains: proof_domains(cfg),
         };
         let state = AppState::new(game.clone(), options);
         Ok(App { game, state })
@@ -127,17 +151,153 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = webapp_api::router(self.state);
+        let game = self.game.clone();
+        self.serve_http(listener, None, shutdown).await?;
+        game.db().clone().close().await.ok();
+        Ok(())
+    }
+
+    /// Serves the API, and `extra` routes beside it (the bot's webhook), until `shutdown`.
+    async fn serve_http(
+        self,
+        listener: TcpListener,
+        extra: Option<axum::Router>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let mut router = webapp_api::router(self.state);
+        if let Some(extra) = extra {
+            router = router.merge(extra);
+        }
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("HTTP server failed")?;
-        self.game.db().clone().close().await.ok();
+        .context("HTTP server failed")
+    }
+
+    /// `serve`: the API on `listener`, the worker, and the bot when `BOT_TOKEN` is set (its
+    /// webhook beside the API in webhook mode), until `shutdown`. The API answers from the start,
+    /// whether or not Telegram can be reached; the bot keeps trying to reach it meanwhile.
+    pub async fn serve_everything(
+        self,
+        cfg: &Config,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let game = self.game.clone();
+        let stop = fan_out(shutdown);
+        let worker = tokio::spawn(worker::run(
+            game.clone(),
+            worker_config(cfg)?,
+            stopped(stop.clone()),
+        ));
+        let (webhook, bot_task) = match bot_config(cfg) {
+            Some(bc) => {
+                let launched = bot::launch(game.clone(), &bc, stopped(stop.clone()))?;
+                (launched.webhook, Some(tokio::spawn(launched.run)))
+            }
+            None => (None, None),
+        };
+        let served = self.serve_http(listener, webhook, stopped(stop)).await;
+        if let Some(task) = bot_task {
+            task.await.ok();
+        }
+        let worked = worker.await;
+        game.db().clone().close().await.ok();
+        served?;
+        worked.context("the worker panicked")??;
         Ok(())
     }
+}
+
+/// Fans one shutdown signal out to every part of the process (see [`stopped`]).
+pub fn fan_out(signal: impl Future<Output = ()> + Send + 'static) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = signal => { let _ = tx.send(true); }
+            _ = tx.closed() => {}
+        }
+    });
+    rx
+}
+
+/// Resolves once the signal behind `stop` has fired.
+pub async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// The bot's configuration, when `BOT_TOKEN` is set.
+pub fn bot_config(cfg: &Config) -> Option<bot::BotConfig> {
+    let token = cfg.bot_token.clone()?;
+    Some(bot::BotConfig {
+        token,
+        api_url: cfg.telegram_api_url.clone(),
+        webapp_url: cfg.webapp_url.clone(),
+        admins: cfg.admin_ids.clone(),
+        webhook: match (&cfg.webhook_url, &cfg.webhook_secret) {
+            (Some(url), Some(secret)) => Some(bot::WebhookConfig {
+                url: url.clone(),
+                secret: secret.clone(),
+            }),
+            _ => None,
+        },
+    })
+}
+
+/// The worker's configuration: broadcasts go out through the Bot API when `BOT_TOKEN` is set.
+pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
+    let courier: Option<Arc<dyn game::Courier>> = match bot_config(cfg) {
+        Some(bc) => {
+            let client = bot::client(&bc)?;
+            let webapp = bc.webapp_url.parse().context("WEBAPP_URL")?;
+            Some(Arc::new(bot::TelegramCourier::new(
+                client,
+                webapp,
+                cfg.broadcast_paid,
+            )))
+        }
+        None => None,
+    };
+    Ok(worker::WorkerConfig {
+        broadcasts: worker::broadcasts::Settings::for_rate(cfg.broadcast_rate),
+        courier,
+    })
+}
+
+/// `tapwave bot`: the bot until SIGTERM; in webhook mode its route (and `/healthz`) on `BIND`.
+async fn run_bot(cfg: &Config) -> anyhow::Result<()> {
+    let bc = bot_config(cfg).context("BOT_TOKEN is required by `tapwave bot`")?;
+    let app = App::start(cfg).await?;
+    let game = app.game.clone();
+    let stop = fan_out(shutdown_signal());
+    let launched = bot::launch(game.clone(), &bc, stopped(stop.clone()))?;
+    match launched.webhook {
+        Some(route) => {
+            let listener = TcpListener::bind(cfg.bind)
+                .await
+                .with_context(|| format!("cannot listen on {} (BIND)", cfg.bind))?;
+            tracing::info!(addr = %listener.local_addr()?, "bot webhook listening");
+            let router = route.route("/healthz", axum::routing::get(|| async { "ok" }));
+            let server = axum::serve(listener, router).with_graceful_shutdown(stopped(stop));
+            let (served, ()) = tokio::join!(server, launched.run);
+            served.context("webhook server failed")?;
+        }
+        None => launched.run.await,
+    }
+    game.db().clone().close().await.ok();
+    Ok(())
+}
+
+/// `tapwave worker`: every job until SIGTERM.
+async fn run_worker(cfg: &Config) -> anyhow::Result<()> {
+    let app = App::start(cfg).await?;
+    let game = app.game.clone();
+    worker::run(game.clone(), worker_config(cfg)?, shutdown_signal()).await?;
+    game.db().clone().close().await.ok();
+    Ok(())
 }
 
 /// Runs the configured command to completion.
@@ -174,19 +334,24 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             if cfg.command == Command::Serve {
                 println!("tapwave is running: open http://{addr}/ in a browser (Ctrl-C stops it)");
             }
-            app.serve(listener, shutdown_signal()).await?;
+            if cfg.command == Command::Serve {
+                app.serve_everything(&cfg, listener, shutdown_signal())
+                    .await?;
+            } else {
+                app.serve(listener, shutdown_signal()).await?;
+            }
             tracing::info!("stopped");
             Ok(())
         }
-        Command::Bot | Command::Worker => {
-            anyhow::bail!(
-                "`tapwave {}` is not part of this build yet",
-                if cfg.command == Command::Bot {
-                    "bot"
-                } else {
-                    "worker"
-                }
-            )
+        Command::Bot => {
+            run_bot(&cfg).await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Worker => {
+            run_worker(&cfg).await?;
+            tracing::info!("stopped");
+            Ok(())
         }
     }
 }

@@ -73,7 +73,9 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -86,10 +88,16 @@ impl Drop for Server {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
-async fn start_server(args: &Args, env: &[(&str, String)], work: &std::path::Path) -> anyhow::Result<Server> {
+async fn start_server(
+    args: &Args,
+    env: &[(&str, String)],
+    work: &std::path::Path,
+) -> anyhow::Result<Server> {
     let port = free_port()?;
     let limits = "[limits]\nplayer_per_second = 100000\nplayer_burst = 100000\nip_per_second = 1000000\nip_burst = 1000000\n";
     let game_file = work.join("game.toml");
@@ -108,8 +116,13 @@ async fn start_server(args: &Args, env: &[(&str, String)], work: &std::path::Pat
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().with_context(|| format!("cannot start {}", args.bin.display()))?;
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", args.bin.display()))?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -138,7 +151,8 @@ where
     let stop_at = started + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (make_request, counter, errors) = (make_request.clone(), counter.clone(), errors.clone());
+        let (make_request, counter, errors) =
+            (make_request.clone(), counter.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < stop_at {
@@ -158,8 +172,19 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
-    Phase { requests: all.len() as u64, errors: errors.load(Ordering::Relaxed), seconds, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Phase {
+        requests: all.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        seconds,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
 }
 
 struct Row {
@@ -177,15 +202,26 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
     let mut prefix = None;
     let label = match backend {
         "sqlite" => {
-            env.push(("DATABASE_URL", format!("sqlite://{}/bench.db?mode=rwc", work.display())));
+            env.push((
+                "DATABASE_URL",
+                format!("sqlite://{}/bench.db?mode=rwc", work.display()),
+            ));
             "SQLite + in-process"
         }
         "postgres" => {
-            let admin = game::store::db::connect(&args.postgres, 1).await.context("PostgreSQL for the bench")?;
+            let admin = game::store::db::connect(&args.postgres, 1)
+                .await
+                .context("PostgreSQL for the bench")?;
             let name = format!("tapwave_bench_{:x}", rand::random::<u32>());
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
             admin.close().await.ok();
-            let base = args.postgres.rsplit_once('/').map(|(b, _)| b).unwrap_or(&args.postgres);
+            let base = args
+                .postgres
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&args.postgres);
             env.push(("DATABASE_URL", format!("{base}/{name}")));
             env.push(("REDIS_URL", args.redis.clone()));
             let p = format!("tapwave-bench-{:x}:", rand::random::<u32>());
@@ -198,7 +234,9 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
     };
     let server = start_server(args, &env, &work).await?;
     let base = Arc::new(server.base.clone());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()?;
 
     // Sign every player in (this creates them), in parallel, untimed.
     let key = InitDataKey::for_bot_token(TOKEN);
@@ -206,7 +244,8 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
     let auths: Arc<Vec<String>> = Arc::new(
         (0..args.players)
             .map(|i| {
-                let user = serde_json::json!({"id": 5_000_000 + i, "first_name": format!("Bench{i}")});
+                let user =
+                    serde_json::json!({"id": 5_000_000 + i, "first_name": format!("Bench{i}")});
                 format!("tma {}", key.sign_user(&user, now))
             })
             .collect(),
@@ -224,13 +263,20 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
                     tokio::time::sleep(Duration::from_secs(3600)).await;
                     return true;
                 }
-                client.get(format!("{base}/api/v1/me")).header("authorization", &auths[i as usize]).send().await.is_ok_and(|r| r.status().is_success())
+                client
+                    .get(format!("{base}/api/v1/me"))
+                    .header("authorization", &auths[i as usize])
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
             }
         });
         // The sign-in phase ends when every player is in; `drive` would run an hour otherwise.
         let deadline = Instant::now() + Duration::from_secs(600);
         let handle = tokio::spawn(warm);
-        while signed.load(Ordering::Relaxed) < players + args.concurrency as u64 && Instant::now() < deadline {
+        while signed.load(Ordering::Relaxed) < players + args.concurrency as u64
+            && Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         handle.abort();
@@ -240,18 +286,37 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
         let (client, base) = (client.clone(), base.clone());
         drive(args.concurrency, args.seconds, move |_| {
             let (client, base) = (client.clone(), base.clone());
-            async move { client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) }
+            async move {
+                client
+                    .get(format!("{base}/healthz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
         })
         .await
     };
 
-    let seqs: Arc<Vec<AtomicI64>> = Arc::new((0..args.players).map(|_| AtomicI64::new(0)).collect());
+    let seqs: Arc<Vec<AtomicI64>> =
+        Arc::new((0..args.players).map(|_| AtomicI64::new(0)).collect());
     let accepted = Arc::new(AtomicI64::new(0));
     let taps = {
-        let (client, base, auths, seqs, acc) = (client.clone(), base.clone(), auths.clone(), seqs.clone(), accepted.clone());
+        let (client, base, auths, seqs, acc) = (
+            client.clone(),
+            base.clone(),
+            auths.clone(),
+            seqs.clone(),
+            accepted.clone(),
+        );
         let (players, batch) = (args.players as u64, args.batch);
         drive(args.concurrency, args.seconds, move |n| {
-            let (client, base, auths, seqs, acc) = (client.clone(), base.clone(), auths.clone(), seqs.clone(), acc.clone());
+            let (client, base, auths, seqs, acc) = (
+                client.clone(),
+                base.clone(),
+                auths.clone(),
+                seqs.clone(),
+                acc.clone(),
+            );
             async move {
                 let p = (n % players) as usize;
                 let seq = seqs[p].fetch_add(1, Ordering::Relaxed) + 1;
@@ -278,7 +343,10 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
 
     if let Some(name) = pg_db {
         let admin = game::store::db::connect(&args.postgres, 1).await?;
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
         admin.close().await.ok();
     }
     if let Some(p) = prefix {
@@ -289,15 +357,26 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
             .status();
     }
     std::fs::remove_dir_all(&work).ok();
-    Ok(Row { backend: label, health, taps, accepted: accepted.load(Ordering::Relaxed) })
+    Ok(Row {
+        backend: label,
+        health,
+        taps,
+        accepted: accepted.load(Ordering::Relaxed),
+    })
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    if !args.bin.exists() {
-        bail!("no tapwave binary at {} (cargo build --release)", args.bin.display());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut args = Args::parse();
+    // The server runs in a scratch folder, so the binary's path must not be relative.
+    args.bin = std::fs::canonicalize(&args.bin).with_context(|| {
+        format!(
+            "no tapwave binary at {} (cargo build --release)",
+            args.bin.display()
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let mut rows = Vec::new();
     for backend in &args.backends {
         eprintln!("bench: {backend} …");
@@ -346,7 +425,10 @@ fn main() -> anyhow::Result<()> {
     }
     let existing = std::fs::read_to_string(&args.out).unwrap_or_default();
     // Keep any notes written below the generated table.
-    let notes = existing.split_once("\n## Notes").map(|(_, n)| format!("\n## Notes{n}")).unwrap_or_default();
+    let notes = existing
+        .split_once("\n## Notes")
+        .map(|(_, n)| format!("\n## Notes{n}"))
+        .unwrap_or_default();
     std::fs::write(&args.out, format!("{md}{notes}"))?;
     eprintln!("bench: wrote {}", args.out.display());
     Ok(())

@@ -6,3 +6,14 @@
 
 pub mod ledger;
 pub mod player;
+
+pub mod audit_log;
+pub mod broadcast;
+pub mod broadcast_delivery;
+pub mod unreachable_player;
+
+pub mod claim;
+pub mod claim_day;
+pub mod game_setting;
+pub mod ton_proof_payload;
+pub mod wallet;

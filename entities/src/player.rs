@@ -33,6 +33,8 @@ pub struct Model {
     pub version: i64,
     pub banned: bool,
     pub referrer_id: Option<i64>,
+    /// When the player last made a claim (unix ms), for the cool-down.
+    pub last_claim_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }

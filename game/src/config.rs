@@ -21,6 +21,8 @@ pub struct GameConfig {
     pub limits: LimitsConfig,
     /// Player levels by coins ever earned.
     pub levels: LevelsConfig,
+    /// The Telegram bot's per-player command limit.
+    pub bot: BotLimitsConfig,
 }
 
 /// `[energy]`.
@@ -73,11 +75,40 @@ impl Default for TapsConfig {
 pub struct ClaimsConfig {
     /// Smallest claim.
     pub min_amount: i64,
+    /// Most coins one player may claim per UTC day; 0 for no cap.
+    pub player_daily_cap: i64,
+    /// Most coins all players together may claim per UTC day; 0 for no cap.
+    pub global_daily_cap: i64,
+    /// Seconds a player waits between two claims; 0 for none.
+    pub cooldown_secs: i64,
+    /// Whether a claim needs a wallet proven with TON Connect's `ton_proof`.
+    pub require_proven_wallet: bool,
+    /// Whether testnet addresses are accepted (for a staging game).
+    pub allow_testnet: bool,
+    /// Domains a `ton_proof` may name; empty: the host of `WEBAPP_URL`.
+    pub proof_domains: Vec<String>,
+    /// Seconds a `ton_proof` payload and a proof's timestamp stay valid.
+    pub proof_ttl_secs: i64,
+    /// Nanotons paid per coin by the `toncenter` payout adapter.
+    pub nanotons_per_coin: i64,
+    /// Claims per payout batch.
+    pub payout_batch: i64,
 }
 
 impl Default for ClaimsConfig {
     fn default() -> Self {
-        Self { min_amount: 1000 }
+        Self {
+            min_amount: 1000,
+            player_daily_cap: 0,
+            global_daily_cap: 0,
+            cooldown_secs: 0,
+            require_proven_wallet: false,
+            allow_testnet: false,
+            proof_domains: Vec::new(),
+            proof_ttl_secs: 900,
+            nanotons_per_coin: 1_000_000,
+            payout_batch: 100,
+        }
     }
 }
 
@@ -132,6 +163,25 @@ impl Default for LevelsConfig {
     }
 }
 
+/// `[bot]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BotLimitsConfig {
+    /// Sustained bot commands per second per player (shared by all instances).
+    pub commands_per_second: u32,
+    /// Commands a player may send above that in a burst.
+    pub commands_burst: u32,
+}
+
+impl Default for BotLimitsConfig {
+    fn default() -> Self {
+        Self {
+            commands_per_second: 1,
+            commands_burst: 10,
+        }
+    }
+}
+
 /// Why a game file was refused: the key and the problem, in one line.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{0}")]
@@ -171,10 +221,27 @@ impl GameConfig {
         at_least("taps.max_per_second", t.max_per_second, 1)?;
         at_least("taps.burst", t.burst, 0)?;
         at_least("taps.max_batch", t.max_batch, 1)?;
-        at_least("claims.min_amount", self.claims.min_amount, 1)?;
+        let c = &self.claims;
+        at_least("claims.min_amount", c.min_amount, 1)?;
+        at_least("claims.player_daily_cap", c.player_daily_cap, 0)?;
+        at_least("claims.global_daily_cap", c.global_daily_cap, 0)?;
+        at_least("claims.cooldown_secs", c.cooldown_secs, 0)?;
+        at_least("claims.proof_ttl_secs", c.proof_ttl_secs, 60)?;
+        at_least("claims.nanotons_per_coin", c.nanotons_per_coin, 1)?;
+        at_least("claims.payout_batch", c.payout_batch, 1)?;
+        for (i, d) in c.proof_domains.iter().enumerate() {
+            if d.is_empty() || d.contains(['/', ' ', ':']) {
+                return Err(ConfigError(format!("claims.proof_domains[{i}] must be a host name like game.example.com, got {d:?}")));
+            }
+        }
         let l = &self.limits;
         at_least("limits.player_per_second", l.player_per_second.into(), 1)?;
         at_least("limits.ip_per_second", l.ip_per_second.into(), 1)?;
+        at_least(
+            "bot.commands_per_second",
+            self.bot.commands_per_second.into(),
+            1,
+        )?;
         let mut previous = 0;
         for (i, &threshold) in self.levels.thresholds.iter().enumerate() {
             if threshold <= previous {
@@ -216,5 +283,18 @@ mod tests {
         assert!(err.0.starts_with("levels.thresholds[1]"), "{err}");
         let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();
         assert!(!err.0.contains('\n') && err.0.contains("max"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod example {
+    /// The commented example in the repository is a valid game file equal to the defaults.
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let text = include_str!("../../game.example.toml");
+        assert_eq!(
+            super::GameConfig::parse(text).unwrap(),
+            super::GameConfig::default()
+        );
     }
 }

@@ -6,22 +6,31 @@
 //! version, so no interleaving of requests on one instance or many can apply a result computed
 //! from stale state.
 
+pub mod admin;
+pub mod broadcasts;
+pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod init_data;
 pub mod rules;
 pub mod store;
+pub mod ton;
+pub mod wallets;
 
 mod players;
+mod referrals;
 
+pub use admin::{BanChange, Granted, Stats};
+pub use broadcasts::{BroadcastJob, BroadcastProgress, Courier, Delivery, DeliveryStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::GameConfig;
 pub use init_data::{InitData, InitDataError, InitDataKey, TelegramUser};
 pub use players::{LeaderboardEntry, LeaderboardView, MyRank, PlayerView, TapResult};
+pub use referrals::{parse_referral, Standing, Started};
 pub use rules::{TapBatch, TapBatchError};
 pub use store::{Decision, Rate, StoreError};
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use std::sync::Arc;
 use store::redis::RedisConn;
 use store::{Leaderboard, RateLimiter, SessionCache};
@@ -66,6 +75,21 @@ pub enum GameError {
     /// Redis failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A grant amount outside `1..=admin::MAX_GRANT`, or one that would overflow the balance.
+    #[error("the amount must be a whole number from 1 to 1000000000000")]
+    InvalidAmount,
+    /// A broadcast text that is empty or longer than one Telegram message.
+    #[error("the text must have 1 to 4096 characters")]
+    InvalidText,
+    /// No such broadcast.
+    #[error("no such broadcast")]
+    UnknownBroadcast,
+    /// A claim refused or a payout step not allowed.
+    #[error(transparent)]
+    Claim(#[from] claims::ClaimError),
+    /// A wallet refused.
+    #[error(transparent)]
+    Wallet(#[from] wallets::WalletError),
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] DbErr),
@@ -98,6 +122,9 @@ struct Inner {
     sessions: Arc<dyn SessionCache>,
     limiter: Arc<dyn RateLimiter>,
     board: Arc<dyn Leaderboard>,
+    /// Serialises writes on SQLite, which has one writer at a time anyway: waiting here is
+    /// cheaper and fairer than SQLite's busy handler, which sleeps up to 100 ms between tries.
+    sqlite_writes: tokio::sync::Mutex<()>,
 }
 
 impl Game {
@@ -149,6 +176,7 @@ impl Game {
                 sessions,
                 limiter,
                 board,
+                sqlite_writes: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -176,6 +204,14 @@ impl Game {
     /// Whether Redis is in use (the shared stores) rather than the in-process ones.
     pub fn uses_redis(&self) -> bool {
         self.inner.redis.is_some()
+    }
+
+    /// On SQLite, the process-wide write turn, held for the whole write; `None` elsewhere.
+    pub async fn sqlite_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.inner.db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Some(self.inner.sqlite_writes.lock().await),
+            _ => None,
+        }
     }
 
     /// Counts one call against `rate` for `key` (`p:<id>` for players, `ip:<addr>` for addresses).

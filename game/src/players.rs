@@ -11,8 +11,8 @@ use crate::{Game, GameError, TelegramUser};
 use entities::{ledger, player};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -189,9 +189,11 @@ impl Game {
             version: Set(0),
             banned: Set(false),
             referrer_id: Set(None),
+            last_claim_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };
+        let _writer = self.sqlite_writer().await;
         player::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(player::Column::Id)
@@ -211,7 +213,7 @@ impl Game {
     }
 
     /// Loads a player who may play: not banned.
-    async fn playing(&self, id: i64) -> Result<player::Model, GameError> {
+    pub(crate) async fn playing(&self, id: i64) -> Result<player::Model, GameError> {
         let p = player::Entity::find_by_id(id)
             .one(&self.inner.db)
             .await?
@@ -271,49 +273,16 @@ impl Game {
                         state,
                     } => (accepted, coins, state),
                 };
-            let txn = self.inner.db.begin().await?;
-            let updated = player::Entity::update_many()
-                .col_expr(player::Column::Balance, Expr::value(next.balance))
-                .col_expr(player::Column::TotalEarned, Expr::value(next.total_earned))
-                .col_expr(player::Column::EnergyMilli, Expr::value(next.energy.milli))
-                .col_expr(player::Column::EnergyAt, Expr::value(next.energy.at))
-                .col_expr(
-                    player::Column::TapAllowanceMilli,
-                    Expr::value(next.allowance.milli),
-                )
-                .col_expr(
-                    player::Column::TapAllowanceAt,
-                    Expr::value(next.allowance.at),
-                )
-                .col_expr(player::Column::LastSeq, Expr::value(next.last_seq))
-                .col_expr(player::Column::Version, Expr::value(p.version + 1))
-                .col_expr(player::Column::UpdatedAt, Expr::value(now))
-                .filter(player::Column::Id.eq(id))
-                .filter(player::Column::Version.eq(p.version))
-                .exec(&txn)
-                .await?;
-            if updated.rows_affected != 1 {
-                txn.rollback().await?;
+            if !self
+                .store_taps(id, p.version, &next, coins, batch.seq(), now)
+                .await?
+            {
                 metrics::counter!("tap_cas_retries_total").increment(1);
                 // Jittered back-off so that contenders for one player spread out.
                 let jitter = rand::random::<u64>() % (1 + u64::from(attempt.min(6)) * 2);
                 tokio::time::sleep(Duration::from_millis(jitter)).await;
                 continue;
             }
-            if coins > 0 {
-                ledger::Entity::insert(ledger::ActiveModel {
-                    player_id: Set(id),
-                    amount: Set(coins),
-                    kind: Set("taps".to_owned()),
-                    reference: Set(batch.seq().to_string()),
-                    balance_after: Set(next.balance),
-                    created_at: Set(now),
-                    ..Default::default()
-                })
-                .exec_without_returning(&txn)
-                .await?;
-            }
-            txn.commit().await?;
             metrics::counter!("tap_batches_total", "result" => "applied").increment(1);
             metrics::counter!("taps_accepted_total").increment(accepted as u64);
             metrics::counter!("taps_refused_total").increment((batch.count() - accepted) as u64);
@@ -337,6 +306,101 @@ impl Game {
             });
         }
         Err(GameError::Contended)
+    }
+
+    /// Writes a batch's result if the row is still at `version`, with its ledger row when it earned
+    /// coins. Returns false when another change got there first (nothing was written).
+    async fn store_taps(
+        &self,
+        id: i64,
+        version: i64,
+        next: &TapState,
+        coins: i64,
+        seq: i64,
+        now: i64,
+    ) -> Result<bool, GameError> {
+        let update = player::Entity::update_many()
+            .col_expr(player::Column::Balance, Expr::value(next.balance))
+            .col_expr(player::Column::TotalEarned, Expr::value(next.total_earned))
+            .col_expr(player::Column::EnergyMilli, Expr::value(next.energy.milli))
+            .col_expr(player::Column::EnergyAt, Expr::value(next.energy.at))
+            .col_expr(
+                player::Column::TapAllowanceMilli,
+                Expr::value(next.allowance.milli),
+            )
+            .col_expr(
+                player::Column::TapAllowanceAt,
+                Expr::value(next.allowance.at),
+            )
+            .col_expr(player::Column::LastSeq, Expr::value(next.last_seq))
+            .col_expr(player::Column::Version, Expr::value(version + 1))
+            .col_expr(player::Column::UpdatedAt, Expr::value(now))
+            .filter(player::Column::Id.eq(id))
+            .filter(player::Column::Version.eq(version));
+        let _writer = self.sqlite_writer().await;
+        if coins == 0 {
+            // Only the seq, energy clock and allowance move: no ledger row, one statement.
+            return Ok(update.exec(&self.inner.db).await?.rows_affected == 1);
+        }
+        if self.inner.db.get_database_backend() == DbBackend::Postgres {
+            // One statement, atomic on its own: the conditional update and, only if it matched,
+            // the ledger row. One round trip instead of four on the hottest path.
+            let stmt = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "WITH updated AS (
+                    UPDATE players SET balance = $1, total_earned = $2, energy_milli = $3, energy_at = $4,
+                        tap_allowance_milli = $5, tap_allowance_at = $6, last_seq = $7, version = $8,
+                        updated_at = $9
+                    WHERE id = $10 AND version = $11
+                    RETURNING id)
+                 INSERT INTO ledger (player_id, amount, kind, reference, balance_after, created_at)
+                 SELECT id, $12, 'taps', $13, $1, $9 FROM updated",
+                [
+                    next.balance.into(),
+                    next.total_earned.into(),
+                    next.energy.milli.into(),
+                    next.energy.at.into(),
+                    next.allowance.milli.into(),
+                    next.allowance.at.into(),
+                    next.last_seq.into(),
+                    (version + 1).into(),
+                    now.into(),
+                    id.into(),
+                    version.into(),
+                    coins.into(),
+                    seq.to_string().into(),
+                ],
+            );
+            return Ok(self.inner.db.execute(stmt).await?.rows_affected() == 1);
+        }
+        let txn = self.inner.db.begin().await?;
+        if update.exec(&txn).await?.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        ledger::Entity::insert(ledger::ActiveModel {
+            player_id: Set(id),
+            amount: Set(coins),
+            kind: Set("taps".to_owned()),
+            reference: Set(seq.to_string()),
+            balance_after: Set(next.balance),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a balance on the leaderboard as of a row version (late writes are ignored).
+    pub(crate) async fn board_record(
+        &self,
+        id: i64,
+        version: i64,
+        balance: i64,
+    ) -> Result<(), crate::StoreError> {
+        self.inner.board.record(id, version, balance).await
     }
 
     /// The `limit` best players and the caller's own rank.

@@ -5,6 +5,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_players_and_ledger;
+mod m20261203_000010_bot;
+mod m20261203_000020_wallets_claims;
 
 /// Every migration of tapwave, in order.
 pub struct Migrator;
@@ -12,7 +14,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261203_000001_players_and_ledger::Migration)]
+        vec![
+            Box::new(m20261203_000001_players_and_ledger::Migration),
+            Box::new(m20261203_000010_bot::Migration),
+            Box::new(m20261203_000020_wallets_claims::Migration),
+        ]
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Mini App's files: a no-cache page, versioned assets cached for a year, gzip.
 
-use crate::both_backends;
 use crate::support::{spawn_app, Backend};
+use testkit::both_backends;
 
 both_backends!(the_mini_app_is_served_compressed_with_cache_headers);
 

@@ -1,10 +1,10 @@
 //! Sign-in from init data: what is accepted, and every way it is refused.
 
-use crate::both_backends;
 use crate::support::{spawn_app, spawn_with, Backend, Options, TOKEN};
 use game::{InitDataKey, ManualClock};
 use serde_json::json;
 use std::sync::Arc;
+use testkit::both_backends;
 
 both_backends!(
     valid_init_data_creates_the_player_with_full_energy,

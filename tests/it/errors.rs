@@ -1,7 +1,7 @@
 //! Every failure answers API.md's JSON error body with a fitting status; none answers 500.
 
-use crate::both_backends;
 use crate::support::{spawn_app, Backend};
+use testkit::both_backends;
 
 both_backends!(
     every_error_path_answers_the_json_error_body,

@@ -1,7 +1,7 @@
 //! The leaderboard: order, shared ranks for ties, the caller's own rank, and the limit.
 
-use crate::both_backends;
 use crate::support::{spawn_app, start, Backend, Options};
+use testkit::both_backends;
 
 both_backends!(
     leaderboard_orders_players_and_ranks_me,

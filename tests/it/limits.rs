@@ -1,7 +1,7 @@
 //! Rate limits per player and per address: 429 with `Retry-After`, shared by instances on Redis.
 
-use crate::both_backends;
 use crate::support::{spawn_with, Backend, Options};
+use testkit::both_backends;
 
 both_backends!(
     a_player_over_the_rate_gets_429_with_retry_after,

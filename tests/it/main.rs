@@ -5,9 +5,11 @@ mod support;
 
 mod assets;
 mod auth;
+mod claims;
 mod cli;
 mod errors;
 mod instances;
 mod leaderboard;
 mod limits;
 mod taps;
+mod wallets;

@@ -1,10 +1,10 @@
 //! Tap batches: replays, bounds, the energy cap, the human ceiling, and real concurrency.
 
-use crate::both_backends;
 use crate::support::{spawn_with, Backend, Options, ROOMY};
 use futures::future::join_all;
 use game::ManualClock;
 use std::sync::Arc;
+use testkit::both_backends;
 
 both_backends!(
     a_replayed_or_older_seq_changes_nothing,

@@ -6,6 +6,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use game::claims::ClaimError;
+use game::wallets::WalletError;
 use game::{GameError, InitDataError, TapBatchError};
 use serde_json::json;
 
@@ -34,6 +36,18 @@ pub enum ApiError {
     RateLimited(u64),
     /// 503: a dependency is unreachable or one player is too contended; retry after seconds.
     Unavailable(u64),
+    /// A refusal by the game's rules with its own status and code (409 `insufficient_balance`,
+    /// 422 `invalid_address`…), and a wait when retrying later makes sense.
+    Refused {
+        /// HTTP status.
+        status: StatusCode,
+        /// Machine-readable code.
+        code: &'static str,
+        /// One sentence for a person.
+        message: String,
+        /// Seconds for `Retry-After`.
+        retry_after: Option<u64>,
+    },
     /// 500: a bug; the cause is logged, not shown.
     Internal(String),
 }
@@ -101,6 +115,12 @@ impl ApiError {
                 "unavailable",
                 "The game is briefly unavailable; try again in a moment.".into(),
             ),
+            Refused {
+                status,
+                code,
+                message,
+                ..
+            } => (*status, code, message.clone()),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -130,7 +150,13 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "internal error");
         }
         let mut res = (status, Json(error_body(code, &message))).into_response();
-        if let ApiError::RateLimited(secs) | ApiError::Unavailable(secs) = self {
+        if let ApiError::RateLimited(secs)
+        | ApiError::Unavailable(secs)
+        | ApiError::Refused {
+            retry_after: Some(secs),
+            ..
+        } = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
@@ -154,7 +180,71 @@ impl From<GameError> for ApiError {
             GameError::InvalidTaps(e @ TapBatchError::InvalidSeq) => {
                 ApiError::Invalid("invalid_seq", format!("{}.", capitalise(&e.to_string())))
             }
+            GameError::Claim(e) => claim_refusal(e),
+            GameError::Wallet(e) => wallet_refusal(e),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+fn refused(status: StatusCode, code: &'static str, message: String) -> ApiError {
+    ApiError::Refused {
+        status,
+        code,
+        message: sentence(&message),
+        retry_after: None,
+    }
+}
+
+fn sentence(s: &str) -> String {
+    let s = capitalise(s);
+    if s.ends_with('.') {
+        s
+    } else {
+        format!("{s}.")
+    }
+}
+
+fn claim_refusal(e: ClaimError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        ClaimError::InvalidAmount => refused(StatusCode::BAD_REQUEST, "invalid_amount", message),
+        ClaimError::InvalidKey => {
+            refused(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message)
+        }
+        ClaimError::KeyReused => refused(StatusCode::CONFLICT, "idempotency_key_reused", message),
+        ClaimError::BelowMinimum { .. } => {
+            refused(StatusCode::UNPROCESSABLE_ENTITY, "below_minimum", message)
+        }
+        ClaimError::NoWallet => refused(StatusCode::CONFLICT, "no_wallet", message),
+        ClaimError::WalletNotProven => refused(StatusCode::CONFLICT, "wallet_not_proven", message),
+        ClaimError::InsufficientBalance => {
+            refused(StatusCode::CONFLICT, "insufficient_balance", message)
+        }
+        ClaimError::Paused => refused(StatusCode::CONFLICT, "claims_paused", message),
+        ClaimError::PlayerDailyCap { .. } => {
+            refused(StatusCode::CONFLICT, "daily_cap_reached", message)
+        }
+        ClaimError::GlobalDailyCap => refused(StatusCode::CONFLICT, "global_cap_reached", message),
+        ClaimError::Cooldown { retry_after_secs } => ApiError::Refused {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "claim_cooldown",
+            message: sentence(&message),
+            retry_after: Some(retry_after_secs),
+        },
+        ClaimError::NotFound => ApiError::NotFound,
+    }
+}
+
+fn wallet_refusal(e: WalletError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        WalletError::InvalidAddress(_) => {
+            refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid_address", message)
+        }
+        WalletError::Taken => refused(StatusCode::CONFLICT, "wallet_taken", message),
+        WalletError::UnknownPayload | WalletError::InvalidProof(_) => {
+            refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid_proof", message)
         }
     }
 }

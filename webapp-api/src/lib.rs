@@ -31,6 +31,12 @@ pub struct ApiOptions {
     pub trusted_proxies: usize,
     /// Whether `POST /api/v1/dev/login` is available (no `BOT_TOKEN` configured).
     pub dev_login: bool,
+    /// The Mini App's public URL (`WEBAPP_URL`), for the TON Connect manifest.
+    pub webapp_url: String,
+    /// The game's name in the TON Connect manifest.
+    pub app_name: String,
+    /// Domains a `ton_proof` may name (`claims.proof_domains`, else the host of `WEBAPP_URL`).
+    pub proof_domains: Vec<String>,
 }
 
 /// What every handler can reach.
@@ -94,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/taps", post(players::taps))
         .route("/leaderboard", get(players::leaderboard))
         .route("/dev/login", post(dev::login))
+        .route("/wallet", get(wallet::get).put(wallet::put))
+        .route("/wallet/proof/payload", post(wallet::payload))
+        .route("/wallet/proof", post(wallet::prove))
+        .route("/claims", get(claims::list).post(claims::create))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), ip_limit));
@@ -102,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(assets::index))
         .route("/index.html", get(assets::index))
         .route("/assets/{version}/{file}", get(assets::file))
+        .route("/tonconnect-manifest.json", get(wallet::manifest))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -1,6 +1,8 @@
 //! Handlers grouped by resource, one file each.
 
 pub mod assets;
+pub mod claims;
 pub mod dev;
 pub mod health;
 pub mod players;
+pub mod wallet;

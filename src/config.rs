@@ -93,6 +93,28 @@ pub struct Cli {
     /// Database connections per process.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value = "32", global = true)]
     pub db_max_connections: String,
+    /// How the worker pays claims: `export` (treasury files under WAREHOUSE_URL) or `toncenter`.
+    #[arg(long, env = "PAYOUT_ADAPTER", default_value = "export", global = true)]
+    pub payout_adapter: String,
+    /// Base URL of a toncenter-compatible API (the `toncenter` payout adapter).
+    #[arg(
+        long,
+        env = "TONCENTER_URL",
+        default_value = "https://toncenter.com",
+        global = true
+    )]
+    pub toncenter_url: String,
+    /// API key for TONCENTER_URL.
+    #[arg(long, env = "TONCENTER_API_KEY", hide_env_values = true, global = true)]
+    pub toncenter_api_key: Option<String>,
+    /// The payout hot wallet's Ed25519 secret key, 64 hex digits (the `toncenter` adapter).
+    #[arg(
+        long,
+        env = "PAYOUT_WALLET_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub payout_wallet_secret: Option<String>,
     /// Broadcast messages per second, at most (1–30; up to 1000 with BROADCAST_PAID).
     #[arg(long, env = "BROADCAST_RATE", default_value = "25", global = true)]
     pub broadcast_rate: String,
@@ -125,6 +147,25 @@ pub enum Command {
 pub enum MigrateAction {
     /// List migrations and whether each is applied.
     Status,
+}
+
+/// How the worker pays claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payout {
+    /// Treasury batch files in this folder.
+    Export {
+        /// The folder (from `WAREHOUSE_URL`).
+        dir: std::path::PathBuf,
+    },
+    /// Hot-wallet transfers through a toncenter-compatible API.
+    Toncenter {
+        /// API base URL.
+        url: String,
+        /// API key.
+        api_key: Option<String>,
+        /// Hot wallet secret key.
+        secret: [u8; 32],
+    },
 }
 
 /// How logs are written.
@@ -173,6 +214,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Database pool size.
     pub db_max_connections: u32,
+    /// How claims are paid.
+    pub payout: Payout,
     /// Broadcast messages per second, at most.
     pub broadcast_rate: u32,
     /// Whether broadcasts use Telegram's paid broadcast limit.
@@ -372,6 +415,39 @@ impl Config {
         if cli.command == Command::Bot && bot_token.is_none() {
             return Err(bad("BOT_TOKEN", "is required by `tapwave bot`"));
         }
+        let payout = match cli.payout_adapter.trim() {
+            "export" => match warehouse_url.strip_prefix("file://") {
+                Some(path) if !path.is_empty() => Payout::Export { dir: path.into() },
+                _ => {
+                    return Err(bad(
+                        "WAREHOUSE_URL",
+                        "the export payout adapter writes to a file:// folder in this build",
+                    ))
+                }
+            },
+            "toncenter" => {
+                let secret = non_empty(cli.payout_wallet_secret)
+                    .and_then(|h| hex::decode(h.trim()).ok())
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        bad(
+                            "PAYOUT_WALLET_SECRET",
+                            "must be the hot wallet's 32-byte secret key as 64 hex digits",
+                        )
+                    })?;
+                Payout::Toncenter {
+                    url: http_url("TONCENTER_URL", &cli.toncenter_url)?,
+                    api_key: non_empty(cli.toncenter_api_key),
+                    secret,
+                }
+            }
+            other => {
+                return Err(bad(
+                    "PAYOUT_ADAPTER",
+                    format!("must be export or toncenter, got {other:?}"),
+                ))
+            }
+        };
         let broadcast_paid = match cli.broadcast_paid.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
@@ -417,6 +493,7 @@ impl Config {
             trusted_proxies,
             log_format,
             db_max_connections,
+            payout,
             broadcast_rate,
             broadcast_paid,
         })

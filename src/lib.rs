@@ -261,8 +261,23 @@ pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
         }
         None => None,
     };
+    let payouts = match &cfg.payout {
+        config::Payout::Export { dir } => {
+            worker::payouts::PayoutSettings::Export { dir: dir.clone() }
+        }
+        config::Payout::Toncenter {
+            url,
+            api_key,
+            secret,
+        } => worker::payouts::PayoutSettings::Toncenter {
+            base_url: url.clone(),
+            api_key: api_key.clone(),
+            secret: *secret,
+        },
+    };
     Ok(worker::WorkerConfig {
         broadcasts: worker::broadcasts::Settings::for_rate(cfg.broadcast_rate),
+        payouts,
         courier,
     })
 }

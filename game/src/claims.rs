@@ -671,6 +671,40 @@ impl Game {
         Ok(Some(c))
     }
 
+    /// The claims of an export batch still waiting for the treasury, in id order.
+    pub async fn exported_claims(&self, batch_id: &str) -> Result<Vec<LeasedClaim>, GameError> {
+        Ok(claim::Entity::find()
+            .filter(claim::Column::BatchId.eq(batch_id))
+            .filter(claim::Column::Status.eq("exported"))
+            .order_by_asc(claim::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| LeasedClaim {
+                id: c.id,
+                player_id: c.player_id,
+                amount: c.amount,
+                address: c.address,
+                submitted_at: c.submitted_at,
+                valid_until: c.valid_until,
+                attempts: c.attempts,
+            })
+            .collect())
+    }
+
+    /// Export batches whose claims still wait for the treasury.
+    pub async fn export_batches_waiting(&self) -> Result<Vec<String>, GameError> {
+        let rows = claim::Entity::find()
+            .select_only()
+            .column(claim::Column::BatchId)
+            .distinct()
+            .filter(claim::Column::Status.eq("exported"))
+            .into_tuple::<Option<String>>()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().flatten().collect())
+    }
+
     /// Claims waiting for payout (pending or processing), for alarms and `/stats`.
     pub async fn pending_claims(&self) -> Result<u64, GameError> {
         use sea_orm::PaginatorTrait;

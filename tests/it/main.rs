@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod instances;
 mod leaderboard;
+mod payouts;
 mod limits;
 mod taps;
 mod wallets;

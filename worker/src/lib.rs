@@ -8,6 +8,7 @@
 //! and trying again later; nothing a job meets stops the process.
 
 pub mod broadcasts;
+pub mod payouts;
 
 use game::{Courier, Game};
 use std::future::Future;
@@ -19,6 +20,8 @@ use tokio::sync::watch;
 pub struct WorkerConfig {
     /// Broadcast delivery.
     pub broadcasts: broadcasts::Settings,
+    /// Claim payouts.
+    pub payouts: payouts::PayoutSettings,
     /// Sends messages to players; without one (no `BOT_TOKEN`) broadcasts wait.
     pub courier: Option<Arc<dyn Courier>>,
 }
@@ -93,6 +96,15 @@ pub async fn run(
         )),
         None => tracing::info!("no bot token: broadcasts wait until a worker with one runs"),
     }
+    jobs.push((
+        "payouts",
+        tokio::spawn(payouts::run(
+            game.clone(),
+            config.payouts.clone(),
+            config.courier.clone(),
+            stop.clone(),
+        )),
+    ));
     tracing::info!(jobs = jobs.len(), "worker running");
     shutdown.await;
     trigger.fire();

@@ -9,6 +9,7 @@
 pub mod address;
 pub mod cell;
 pub mod proof;
+pub mod transfer;
 pub mod wallets;
 
 pub use address::{AddressError, AddressForm, ParsedAddress, TonAddress, Workchain};

@@ -10,7 +10,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -304,9 +305,47 @@ fn me() -> Value {
     })
 }
 
+/// A request body as JSON: JSON as is, `multipart/form-data` (teloxide's encoding for methods
+/// that may carry files, such as `setWebhook`) as an object of its text fields.
+fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(boundary) = content_type
+        .strip_prefix("multipart/form-data")
+        .and_then(|rest| rest.split("boundary=").nth(1))
+    else {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    };
+    let boundary = format!("--{}", boundary.trim_matches('"'));
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(boundary.as_str()) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let value = serde_json::from_str::<Value>(value)
+            .ok()
+            .filter(|v| v.is_array() || v.is_object() || v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| Value::String(value.to_owned()));
+        fields.insert(name.to_owned(), value);
+    }
+    Value::Object(fields)
+}
+
 async fn handle(
     State(inner): State<Arc<Inner>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if bot != format!("bot{}", inner.token) {
@@ -314,7 +353,7 @@ async fn handle(
         return (s, axum::Json(b)).into_response();
     }
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body = body_json(&headers, &body);
     let n = {
         let mut calls = inner.calls.lock().unwrap();
         let c = calls.entry(method.clone()).or_insert(0);

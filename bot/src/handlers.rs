@@ -413,6 +413,7 @@ async fn stats(bot: TgBot, msg: Message, user: User, game: Game, texts: Texts) -
                     ("tap_coins", &st.tap_coins_today),
                     ("coins", &st.coins_today),
                     ("broadcasts", &st.running_broadcasts),
+                    ("claims", &st.pending_claims),
                 ],
             );
             say(&bot, &msg, text).await

@@ -8,7 +8,7 @@
 //! grants twice (the ledger's unique `(player, kind, reference)` key refuses it).
 
 use crate::{Game, GameError};
-use entities::{audit_log, broadcast, ledger, player};
+use entities::{audit_log, broadcast, claim, ledger, player};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -40,6 +40,8 @@ pub struct Stats {
     pub coins_today: i64,
     /// Broadcasts still being delivered.
     pub running_broadcasts: u64,
+    /// Claims not paid out yet (`pending`, `processing` or `exported`).
+    pub pending_claims: u64,
 }
 
 /// What a ban or unban found.
@@ -273,6 +275,10 @@ impl Game {
             .filter(broadcast::Column::Status.eq("running"))
             .count(db)
             .await?;
+        let pending_claims = claim::Entity::find()
+            .filter(claim::Column::Status.is_in(["pending", "processing", "exported"]))
+            .count(db)
+            .await?;
         let _writer = self.sqlite_writer().await;
         audit(db, admin, "stats", None, json!({}), now).await?;
         Ok(Stats {
@@ -283,6 +289,7 @@ impl Game {
             tap_coins_today,
             coins_today,
             running_broadcasts,
+            pending_claims,
         })
     }
 }

@@ -671,6 +671,45 @@ impl Game {
         Ok(Some(c))
     }
 
+    /// The limits a player's claim form shows, with what is left of today's caps for them.
+    pub async fn claim_limits(&self, player: i64) -> Result<serde_json::Value, GameError> {
+        use entities::claim_day;
+        let p = self.playing(player).await?;
+        let c = &self.config().claims;
+        let now = self.now_ms();
+        let day = utc_day(now);
+        let total = |who: i64| async move {
+            Ok::<i64, GameError>(
+                claim_day::Entity::find_by_id((day, who))
+                    .one(self.db())
+                    .await?
+                    .map_or(0, |d| d.total),
+            )
+        };
+        let left = |cap: i64, used: i64| {
+            if cap > 0 {
+                Some((cap - used).max(0))
+            } else {
+                None
+            }
+        };
+        let cooldown_left = p
+            .last_claim_at
+            .map_or(0, |at| (at + c.cooldown_secs * 1000 - now).max(0))
+            .div_euclid(1000);
+        Ok(serde_json::json!({
+            "min_amount": c.min_amount,
+            "player_daily_cap": c.player_daily_cap,
+            "player_daily_left": left(c.player_daily_cap, total(player).await?),
+            "global_daily_left": left(c.global_daily_cap, total(0).await?),
+            "cooldown_secs": c.cooldown_secs,
+            "cooldown_left_secs": cooldown_left,
+            "require_proven_wallet": c.require_proven_wallet,
+            "paused": self.claims_paused().await?,
+            "balance": p.balance,
+        }))
+    }
+
     /// The claims of an export batch still waiting for the treasury, in id order.
     pub async fn exported_claims(&self, batch_id: &str) -> Result<Vec<LeasedClaim>, GameError> {
         Ok(claim::Entity::find()

@@ -298,3 +298,28 @@ async fn a_refunded_claim_returns_the_coins_once(backend: Backend) {
     app.stop().await;
     stores.remove().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_claim_form_shows_its_limits() {
+    const CAPS: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\nplayer_daily_cap = 1000\ncooldown_secs = 60\n";
+    let (app, stores) = spawn_with(
+        Backend::Postgres,
+        Options {
+            game_toml: CAPS,
+            ..Options::default()
+        },
+    )
+    .await;
+    rich_player(&app, 9, 2000).await;
+    assert_eq!(claim(&app, 9, 300, "l1").await.status, 201);
+    let limits = app.get("/api/v1/claims/limits", 9).await;
+    assert_eq!(limits.status, 200, "{:?}", limits.body);
+    assert_eq!(limits.body["min_amount"], 100);
+    assert_eq!(limits.body["player_daily_left"], 700);
+    assert_eq!(limits.body["global_daily_left"], serde_json::Value::Null);
+    assert!(limits.body["cooldown_left_secs"].as_i64().unwrap() > 0);
+    assert_eq!(limits.body["balance"], 1700);
+    assert_eq!(limits.body["paused"], false);
+    app.stop().await;
+    stores.remove().await;
+}

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/wallet/proof/payload", post(wallet::payload))
         .route("/wallet/proof", post(wallet::prove))
         .route("/claims", get(claims::list).post(claims::create))
+        .route("/claims/limits", get(claims::limits))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), ip_limit));

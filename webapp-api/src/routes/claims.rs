@@ -43,3 +43,11 @@ pub async fn list(
 ) -> Result<Json<Vec<ClaimView>>, ApiError> {
     Ok(Json(state.game.claims_of(player.id).await?))
 }
+
+/// `GET /api/v1/claims/limits`: what the claim form shows (minimum, caps, cool-down, pause).
+pub async fn limits(
+    State(state): State<AppState>,
+    player: Player,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.game.claim_limits(player.id).await?))
+}

@@ -232,22 +232,26 @@ async fn play(
     say_with_play(&bot, &msg, &s, &texts, l, &me, texts.get(l, "msg.play")).await
 }
 
-/// The player's id, creating the player on first sight (a command before any `/start`).
-async fn ensure_player(game: &Game, user: &User) -> Result<i64, GameError> {
+/// Runs `f` for the sender; a sender the game does not know yet (a command before any
+/// `/start`) is created first and `f` runs again. Known players cost no extra read.
+async fn as_player<T, F, Fut>(game: &Game, user: &User, f: F) -> Result<T, GameError>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<T, GameError>>,
+{
     let id = uid(user);
-    if game.standing(id).await? == Standing::Unknown {
-        game.upsert_player(&profile(user), game.now_ms()).await?;
+    match f(id).await {
+        Err(GameError::UnknownPlayer) => {
+            game.upsert_player(&profile(user), game.now_ms()).await?;
+            f(id).await
+        }
+        other => other,
     }
-    Ok(id)
 }
 
 async fn balance(bot: TgBot, msg: Message, user: User, game: Game, texts: Texts) -> HandlerResult {
     let l = lang(&user);
-    let view = match ensure_player(&game, &user).await {
-        Ok(id) => game.me(id).await,
-        Err(e) => Err(e),
-    };
-    match view {
+    match as_player(&game, &user, |id| game.me(id)).await {
         Ok(v) => {
             let text = texts.fill(
                 l,
@@ -296,11 +300,7 @@ pub fn leaderboard_text(texts: &Texts, l: Lang, view: &LeaderboardView) -> Strin
 
 async fn top(bot: TgBot, msg: Message, user: User, game: Game, texts: Texts) -> HandlerResult {
     let l = lang(&user);
-    let view = match ensure_player(&game, &user).await {
-        Ok(id) => game.leaderboard(id, 10).await,
-        Err(e) => Err(e),
-    };
-    match view {
+    match as_player(&game, &user, |id| game.leaderboard(id, 10)).await {
         Ok(v) => say(&bot, &msg, leaderboard_text(&texts, l, &v)).await,
         Err(e) => oops(&bot, &msg, &texts, l, e).await,
     }
@@ -320,10 +320,15 @@ async fn invite(
     me: Me,
 ) -> HandlerResult {
     let l = lang(&user);
-    let count = match ensure_player(&game, &user).await {
-        Ok(id) => game.friends_count(id).await,
-        Err(e) => Err(e),
-    };
+    let count = as_player(&game, &user, |id| {
+        let game = game.clone();
+        async move {
+            // The link must name a player, so that friends who follow it can be bound.
+            game.me(id).await?;
+            game.friends_count(id).await
+        }
+    })
+    .await;
     let count = match count {
         Ok(c) => c,
         Err(e) => return oops(&bot, &msg, &texts, l, e).await,

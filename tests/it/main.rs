@@ -5,12 +5,13 @@ mod support;
 
 mod assets;
 mod auth;
+mod bot;
 mod claims;
 mod cli;
 mod errors;
 mod instances;
 mod leaderboard;
-mod payouts;
 mod limits;
+mod payouts;
 mod taps;
 mod wallets;

@@ -408,14 +408,12 @@ async fn a_crash_between_sending_and_recording_does_not_pay_twice(backend: Backe
         round(&app.game, &adapter(&url), None, "w2").await.unwrap(),
         1
     );
-    let c = chain.lock().unwrap();
-    assert_eq!(
-        c.landed.iter().map(|l| l.0).collect::<Vec<_>>(),
-        vec![ids[0]],
-        "paid once"
-    );
-    assert_eq!(c.sends, 1, "never sent again");
-    drop(c);
+    let (landed, sends) = {
+        let c = chain.lock().unwrap();
+        (c.landed.iter().map(|l| l.0).collect::<Vec<_>>(), c.sends)
+    };
+    assert_eq!(landed, vec![ids[0]], "paid once");
+    assert_eq!(sends, 1, "never sent again");
     let s = statuses(&app, 21).await;
     assert_eq!((s[0].1.as_str(), s[0].2.as_deref()), ("sent", Some("tx1")));
     app.stop().await;
@@ -440,14 +438,12 @@ async fn a_lost_transfer_is_sent_again_only_after_it_expired(backend: Backend) {
         round(&app.game, &adapter(&url), None, "w2").await.unwrap(),
         1
     );
-    let c = chain.lock().unwrap();
-    assert_eq!(c.sends, 2, "the lost one and its replacement");
-    assert_eq!(
-        c.landed.iter().map(|l| l.0).collect::<Vec<_>>(),
-        vec![ids[0]],
-        "landed once"
-    );
-    drop(c);
+    let (landed, sends) = {
+        let c = chain.lock().unwrap();
+        (c.landed.iter().map(|l| l.0).collect::<Vec<_>>(), c.sends)
+    };
+    assert_eq!(sends, 2, "the lost one and its replacement");
+    assert_eq!(landed, vec![ids[0]], "landed once");
     assert_eq!(statuses(&app, 22).await[0].1, "sent");
     app.stop().await;
     stores.remove().await;

@@ -45,6 +45,16 @@ pub enum AdminCommand {
     },
     /// Message every player: `/broadcast <text>`.
     Broadcast(String),
+    /// Pause, resume or show new claims: `/claims pause|resume|status`.
+    Claims(String),
+    /// Record a paid treasury batch: `/payout_sent <batch> <tx hash>`.
+    #[command(rename = "payout_sent", parse_with = "split")]
+    PayoutSent {
+        /// The batch id from the export file.
+        batch: String,
+        /// The treasury's transaction hash.
+        tx: String,
+    },
 }
 
 /// The command names of `C` (without the slash), in declaration order.

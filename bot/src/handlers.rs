@@ -37,7 +37,9 @@ pub fn schema() -> UpdateHandler<BotError> {
         .branch(dptree::case![AdminCommand::Ban(id)].endpoint(ban))
         .branch(dptree::case![AdminCommand::Unban(id)].endpoint(unban))
         .branch(dptree::case![AdminCommand::Grant { id, amount }].endpoint(grant))
-        .branch(dptree::case![AdminCommand::Broadcast(text)].endpoint(broadcast));
+        .branch(dptree::case![AdminCommand::Broadcast(text)].endpoint(broadcast))
+        .branch(dptree::case![AdminCommand::Claims(action)].endpoint(claims))
+        .branch(dptree::case![AdminCommand::PayoutSent { batch, tx }].endpoint(payout_sent));
     let player = teloxide::filter_command::<PlayerCommand, _>()
         .branch(dptree::case![PlayerCommand::Start(payload)].endpoint(start))
         .branch(dptree::case![PlayerCommand::Play].endpoint(play))
@@ -528,4 +530,60 @@ async fn broadcast(
     };
     tracing::info!(admin = uid(&user), "broadcast queued");
     say(&bot, &msg, answer).await
+}
+
+async fn claims(
+    bot: TgBot,
+    msg: Message,
+    user: User,
+    action: String,
+    game: Game,
+    texts: Texts,
+) -> HandlerResult {
+    let l = lang(&user);
+    let key = match action.trim() {
+        "pause" => game
+            .set_claims_paused(uid(&user), true)
+            .await
+            .map(|()| "msg.claims_paused"),
+        "resume" => game
+            .set_claims_paused(uid(&user), false)
+            .await
+            .map(|()| "msg.claims_resumed"),
+        "status" | "" => match game.claims_paused().await {
+            Ok(true) => Ok("msg.claims_status_paused"),
+            Ok(false) => Ok("msg.claims_status_open"),
+            Err(e) => Err(e),
+        },
+        _ => Ok("msg.usage_claims"),
+    };
+    let key = match key {
+        Ok(k) => k,
+        Err(e) => return oops(&bot, &msg, &texts, l, e).await,
+    };
+    tracing::info!(admin = uid(&user), action = %action.trim(), "claims switch");
+    let pending = game.pending_claims().await.unwrap_or(0);
+    say(&bot, &msg, texts.fill(l, key, &[("pending", &pending)])).await
+}
+
+async fn payout_sent(
+    bot: TgBot,
+    msg: Message,
+    user: User,
+    (batch, tx): (String, String),
+    game: Game,
+    texts: Texts,
+) -> HandlerResult {
+    let l = lang(&user);
+    let text = match game.mark_batch_sent(uid(&user), &batch, &tx).await {
+        Ok(n) => texts.fill(
+            l,
+            "msg.payout_sent_done",
+            &[("batch", &batch), ("claims", &n), ("tx", &tx)],
+        ),
+        Err(GameError::Claim(_)) => texts.fill(l, "msg.payout_sent_unknown", &[("batch", &batch)]),
+        Err(e) => return oops(&bot, &msg, &texts, l, e).await,
+    };
+    tracing::info!(admin = uid(&user), batch = %batch, "payout batch sent");
+    say(&bot, &msg, text).await
 }

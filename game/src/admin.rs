@@ -62,7 +62,7 @@ pub struct Granted {
     pub duplicate: bool,
 }
 
-async fn audit<C: ConnectionTrait>(
+pub(crate) async fn audit<C: ConnectionTrait>(
     db: &C,
     admin: i64,
     action: &str,

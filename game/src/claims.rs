@@ -153,10 +153,12 @@ impl Game {
             .is_some_and(|s| s.value == "true"))
     }
 
-    /// Pauses or resumes new claims for every instance (payouts of existing claims go on).
+    /// Pauses or resumes new claims for every instance (payouts of existing claims go on); the
+    /// admin's action is audited in the same transaction.
     pub async fn set_claims_paused(&self, admin: i64, paused: bool) -> Result<(), GameError> {
         let now = self.now_ms();
         let _writer = self.sqlite_writer().await;
+        let txn = self.db().begin().await?;
         game_setting::Entity::insert(game_setting::ActiveModel {
             key: Set(CLAIMS_PAUSED.to_owned()),
             value: Set(paused.to_string()),
@@ -172,8 +174,15 @@ impl Game {
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(self.db())
+        .exec_without_returning(&txn)
         .await?;
+        let action = if paused {
+            "claims_pause"
+        } else {
+            "claims_resume"
+        };
+        crate::admin::audit(&txn, admin, action, None, serde_json::json!({}), now).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -579,21 +588,33 @@ impl Game {
         Ok(res.rows_affected)
     }
 
-    /// An admin records that the treasury paid export batch `batch_id` in transaction `tx_hash`.
-    /// Returns how many claims moved to `sent`.
-    pub async fn mark_batch_sent(&self, batch_id: &str, tx_hash: &str) -> Result<u64, GameError> {
+    /// An admin records that the treasury paid export batch `batch_id` in transaction `tx_hash`
+    /// (audited). Returns how many claims moved to `sent`.
+    pub async fn mark_batch_sent(
+        &self,
+        admin: i64,
+        batch_id: &str,
+        tx_hash: &str,
+    ) -> Result<u64, GameError> {
+        let now = self.now_ms();
         let _writer = self.sqlite_writer().await;
+        let txn = self.db().begin().await?;
         let res = claim::Entity::update_many()
             .col_expr(claim::Column::Status, Expr::value("sent"))
             .col_expr(claim::Column::TxHash, Expr::value(tx_hash))
-            .col_expr(claim::Column::UpdatedAt, Expr::value(self.now_ms()))
+            .col_expr(claim::Column::UpdatedAt, Expr::value(now))
             .filter(claim::Column::BatchId.eq(batch_id))
             .filter(claim::Column::Status.eq("exported"))
-            .exec(self.db())
+            .exec(&txn)
             .await?;
         if res.rows_affected == 0 {
+            txn.rollback().await?;
             return Err(ClaimError::NotFound.into());
         }
+        let detail =
+            serde_json::json!({"batch": batch_id, "tx_hash": tx_hash, "claims": res.rows_affected});
+        crate::admin::audit(&txn, admin, "payout_sent", None, detail, now).await?;
+        txn.commit().await?;
         metrics::counter!("claims_sent_total").increment(res.rows_affected);
         Ok(res.rows_affected)
     }

@@ -152,13 +152,16 @@ async fn export_writes_a_batch_and_an_admin_marks_it_sent(backend: Backend) {
     let batch_id = batch["batch"].as_str().unwrap();
     assert_eq!(
         app.game
-            .mark_batch_sent(batch_id, "treasury-tx-1")
+            .mark_batch_sent(99, batch_id, "treasury-tx-1")
             .await
             .unwrap(),
         3
     );
     assert!(
-        app.game.mark_batch_sent(batch_id, "again").await.is_err(),
+        app.game
+            .mark_batch_sent(99, batch_id, "again")
+            .await
+            .is_err(),
         "a batch is marked sent once"
     );
     for (_, status, tx) in statuses(&app, 2).await {

@@ -2,7 +2,7 @@
 //! everyone else with nothing changed. A ban reaches the API (403 `banned`) and the leaderboard.
 
 use crate::support::*;
-use game::{Standing, TelegramUser};
+use game::{GameError, Standing, TelegramUser};
 use testkit::both_backends;
 
 both_backends!(
@@ -14,6 +14,7 @@ both_backends!(
     broadcast_is_queued_for_the_worker,
     admin_commands_are_refused_to_others_and_change_nothing,
     malformed_admin_commands_get_their_usage,
+    claims_are_paused_and_batches_recorded_from_the_bot,
 );
 
 fn admin() -> TgUser {
@@ -311,4 +312,73 @@ async fn malformed_admin_commands_get_their_usage(backend: Backend) {
     }
     assert!(h.audit().await.is_empty());
     h.stop().await;
+}
+
+async fn claims_are_paused_and_batches_recorded_from_the_bot(backend: Backend) {
+    use game::claims::ClaimError;
+    let h = harness(backend).await;
+    let ann = player(&h, 1001, "Ann").await;
+    h.say(&admin(), "/grant 1001 5000").await;
+    h.game
+        .set_wallet(
+            1001,
+            "0:ca6e321c7cce9ecedf0a8ca2492ec8592494aa5fb5ce0387dff96ef6af982a3e",
+        )
+        .await
+        .unwrap();
+    // Someone else cannot touch the switch.
+    let refused = h.say(&ann, "/claims pause").await;
+    assert!(!refused.text().contains("paused"), "{}", refused.text());
+    assert!(!h.game.claims_paused().await.unwrap());
+    let reply = h.say(&admin(), "/claims pause").await;
+    assert!(
+        reply.text().contains("Claims are paused"),
+        "{}",
+        reply.text()
+    );
+    let err = h
+        .game
+        .create_claim(1001, Some(1000), Some("k1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GameError::Claim(ClaimError::Paused)),
+        "{err:?}"
+    );
+    let reply = h.say(&admin(), "/claims resume").await;
+    assert!(reply.text().contains("open again"), "{}", reply.text());
+    let (claim, _) = h
+        .game
+        .create_claim(1001, Some(1000), Some("k1"))
+        .await
+        .unwrap();
+    // The worker exports it; the treasury pays; the admin records the batch from the chat.
+    h.game.lease_claims("w", 10, 60_000).await.unwrap();
+    h.game
+        .mark_claims_exported(&[claim.id], "w", "batch-7")
+        .await
+        .unwrap();
+    let unknown = h.say(&admin(), "/payout_sent batch-8 abc").await;
+    assert!(
+        unknown.text().contains("No batch batch-8"),
+        "{}",
+        unknown.text()
+    );
+    let done = h.say(&admin(), "/payout_sent batch-7 txhash123").await;
+    assert!(
+        done.text().contains("1 claims are now sent"),
+        "{}",
+        done.text()
+    );
+    let claims = h.game.claims_of(1001).await.unwrap();
+    assert_eq!(
+        (claims[0].status.as_str(), claims[0].tx_hash.as_deref()),
+        ("sent", Some("txhash123"))
+    );
+    let usage = h.say(&admin(), "/payout_sent only-one-word").await;
+    assert!(
+        usage.text().contains("Usage: /payout_sent"),
+        "{}",
+        usage.text()
+    );
 }

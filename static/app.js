@@ -1,11 +1,12 @@
 // tapwave Mini App: start-up, tabs and page lifecycle.
 
-import { initTelegram, tgLanguage, setBackButton } from './tg.js';
+import { initTelegram, tgLanguage, setBackButton, setMainButton } from './tg.js';
 import { setLang, translate, t } from './i18n.js';
 import { api, login, isDemo, storageGet, storageSet } from './api.js';
 import { TapSync } from './taps.js';
 import { createHome } from './home.js';
 import { createTop } from './top.js';
+import { createWallet } from './wallet.js';
 
 const root = document.documentElement;
 const $ = (id) => document.getElementById(id);
@@ -14,6 +15,7 @@ const REFRESH_AFTER_HIDDEN_MS = 30000;
 const ICONS = {
   tap: '<circle cx="12" cy="12" r="8.5"/><path d="M7.5 12c1.5-2 3-2 4.5 0s3 2 4.5 0"/>',
   top: '<path d="M8 4h8v4a4 4 0 0 1-8 0zM8 6H5v1a3 3 0 0 0 3 3M16 6h3v1a3 3 0 0 1-3 3M12 12v4M8.5 20h7M10 16h4l.5 4h-5z"/>',
+  wallet: '<path d="M4 8.5A2.5 2.5 0 0 1 6.5 6H18a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H6.5A2.5 2.5 0 0 1 4 17.5zM5.2 6.6l9.4-3.3a1.5 1.5 0 0 1 2 1.4V6M20 11h-3.5a2 2 0 0 0 0 4H20"/>',
 };
 
 initTelegram();
@@ -33,13 +35,16 @@ const sync = new TapSync({
 });
 const home = createHome(sync);
 const top = createTop(sync, () => me);
+const wallet = createWallet(sync, () => me, (kind) => fatal(kind));
 
 // The tab bar. To add a tab (Upgrades, Friends, Tasks, Wallet): a <section
 // id="screen-ID" role="tabpanel"> in index.html, a `tab_ID` string in i18n.js,
-// an icon above, and one entry here. `sub` screens show Telegram's BackButton.
+// an icon above, and one entry here. `sub` screens show Telegram's BackButton;
+// `onHide` runs when another tab is picked.
 const TABS = [
   { id: 'tap', onShow: () => home.shown() },
   { id: 'top', sub: true, onShow: () => top.show() },
+  { id: 'wallet', sub: true, onShow: () => wallet.show(), onHide: () => wallet.hide() },
 ];
 let current = 'tap';
 
@@ -71,6 +76,8 @@ function buildTabs() {
 
 function go(id) {
   const tab = TABS.find((x) => x.id === id) || TABS[0];
+  const prev = TABS.find((x) => x.id === current);
+  if (prev && prev !== tab && prev.onHide) prev.onHide();
   current = tab.id;
   for (const x of TABS) {
     const on = x.id === tab.id;
@@ -101,6 +108,7 @@ function fatal(kind) {
   $('boot').hidden = true;
   $('app').hidden = true;
   setBackButton(null);
+  setMainButton(null);
   root.dataset.state = 'fatal';
 }
 

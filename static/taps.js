@@ -85,6 +85,29 @@ export class TapSync {
     return true;
   }
 
+  /**
+   * A token to take before asking the server for something that answers the
+   * balance (a claim, the claim limits): null while taps are on their way,
+   * since their answer may or may not be in it.
+   */
+  get mark() {
+    return this.unsent === 0 && !this.inflight && !this.stopped ? this.lastSeq : null;
+  }
+
+  /**
+   * Takes a balance the server answered outside the tap flow, asked for at
+   * `mark`; ignored if a tap batch was made since (that batch's answer brings
+   * the balance anyway). Taps tapped since, still `pending`, are in no server
+   * balance, so they stay on top of it.
+   */
+  reconcile(balance, mark) {
+    if (mark == null || mark !== this.lastSeq || this.stopped || this.inflight || this.outbox) return false;
+    if (!Number.isFinite(Number(balance))) return false;
+    this.serverBalance = int(balance);
+    this.onChange();
+    return true;
+  }
+
   /** Taps counted on screen but not yet answered by the server. */
   get unsent() {
     return this.pending + (this.outbox ? this.outbox.count : 0);

@@ -21,7 +21,8 @@ export const initData = (() => {
   }
 })();
 
-const inTelegram = initData !== '';
+/** True inside Telegram (signed init data), false in a plain browser. */
+export const inTelegram = initData !== '';
 
 function call(fn) {
   try {
@@ -144,4 +145,38 @@ export function setBackButton(handler) {
   } else {
     call(() => wa.BackButton.hide());
   }
+}
+
+const mainOk = inTelegram && !!call(() => wa.MainButton);
+let mainHandler = null;
+
+/** Whether Telegram's MainButton is there to confirm things (inside Telegram only). */
+export const hasMainButton = () => mainOk;
+
+/**
+ * Shows Telegram's MainButton as {text, active, progress, onClick}, or hides it
+ * with null. An inactive button keeps its place but greys out.
+ */
+export function setMainButton(opts) {
+  if (!mainOk) return;
+  const mb = wa.MainButton;
+  if (mainHandler) call(() => mb.offClick(mainHandler));
+  mainHandler = null;
+  if (!opts) {
+    call(() => mb.hideProgress());
+    call(() => mb.hide());
+    return;
+  }
+  const p = call(() => wa.themeParams) || {};
+  const active = opts.active !== false;
+  const params = { text: String(opts.text || '').slice(0, 64), is_active: active, is_visible: true };
+  const color = active ? p.button_color : p.hint_color || p.secondary_bg_color;
+  if (typeof color === 'string' && COLOR.test(color)) params.color = color;
+  if (typeof p.button_text_color === 'string' && COLOR.test(p.button_text_color)) params.text_color = p.button_text_color;
+  call(() => mb.setParams(params));
+  if (opts.progress) call(() => mb.showProgress(false));
+  else call(() => mb.hideProgress());
+  mainHandler = opts.onClick || null;
+  if (mainHandler) call(() => mb.onClick(mainHandler));
+  call(() => mb.show());
 }

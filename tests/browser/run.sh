@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser test of the Mini App: starts `tapwave serve` on a free loopback port
 # with a throwaway SQLite database (no BOT_TOKEN, so the demo login is on), then
-# drives the page with headless Chromium (tests/browser/minapp.test.mjs).
+# drives the page with headless Chromium (tests/browser/*.test.mjs, one after
+# the other). The game is the built-in one, except a claim minimum of 10 coins,
+# so a test can tap its way to a claim.
 #
 #   TAPWAVE_BIN  the tapwave binary (default target/debug/tapwave, from the repo root)
 #   CHROMIUM     the browser (default /usr/bin/chromium, Debian's package `chromium`)
@@ -48,11 +50,17 @@ trap 'exit 143' TERM
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 url="http://127.0.0.1:$port"
 
+cat >"$tmp/game.toml" <<'TOML'
+[claims]
+min_amount = 10
+TOML
+
 (
   cd "$tmp"
   unset BOT_TOKEN REDIS_URL WEBHOOK_URL WEBHOOK_SECRET GAME_CONFIG TRUSTED_PROXIES WAREHOUSE_URL
   export BIND="127.0.0.1:$port"
   export DATABASE_URL="sqlite://$tmp/tapwave.db?mode=rwc"
+  export GAME_CONFIG="$tmp/game.toml"
   exec "$bin" serve
 ) >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -78,7 +86,9 @@ until node -e 'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=
 done
 
 rc=0
-TAPWAVE_URL="$url" timeout -k 10 300 node "$here/minapp.test.mjs" || rc=$?
+for test_file in "$here"/*.test.mjs; do
+  TAPWAVE_URL="$url" timeout -k 10 300 node "$test_file" || rc=$?
+done
 if ((rc != 0)); then
   server_log
 fi

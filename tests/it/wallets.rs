@@ -206,6 +206,20 @@ async fn a_ton_proof_proves_the_wallet_once(backend: Backend) {
         .call("GET", "/tonconnect-manifest.json", None, None)
         .await;
     assert_eq!(manifest.body["url"], "http://127.0.0.1:8080");
+    let icon = manifest.body["iconUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://127.0.0.1:8080")
+        .to_owned();
+    assert!(icon.ends_with(".png"), "wallets show PNG icons: {icon}");
+    let res = app
+        .client
+        .get(format!("{}{icon}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
     app.stop().await;
     stores.remove().await;
 }

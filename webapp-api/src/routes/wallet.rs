@@ -90,6 +90,6 @@ pub async fn manifest(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "url": url,
         "name": state.options.app_name,
-        "iconUrl": format!("{url}/assets/{}/icon.svg", state.assets.version()),
+        "iconUrl": format!("{url}/assets/{}/icon.png", state.assets.version()),
     }))
 }

@@ -295,7 +295,7 @@ async fn run_bot(cfg: &Config) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {} (BIND)", cfg.bind))?;
             tracing::info!(addr = %listener.local_addr()?, "bot webhook listening");
-            let router = route.route("/healthz", axum::routing::get(|| async { "ok" }));
+            let router = route.merge(ops_router(game.clone()));
             let server = axum::serve(listener, router).with_graceful_shutdown(stopped(stop));
             let (served, ()) = tokio::join!(server, launched.run);
             served.context("webhook server failed")?;
@@ -306,11 +306,49 @@ async fn run_bot(cfg: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `tapwave worker`: every job until SIGTERM.
+/// `/healthz`, `/readyz` and `/metrics` for a process without the API (the bot's webhook port, the
+/// worker): the load balancer checks readiness there and the CloudWatch agent reads the metrics.
+pub fn ops_router(game: Game) -> axum::Router {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let metrics = webapp_api::observe::prometheus();
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let game = game.clone();
+                async move {
+                    match game.ready().await {
+                        Ok(()) => (StatusCode::OK, "ready"),
+                        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not ready"),
+                    }
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        )
+}
+
+/// `tapwave worker`: every job until SIGTERM, with `/healthz`, `/readyz` and `/metrics` on `BIND`.
 async fn run_worker(cfg: &Config) -> anyhow::Result<()> {
     let app = App::start(cfg).await?;
     let game = app.game.clone();
-    worker::run(game.clone(), worker_config(cfg)?, shutdown_signal()).await?;
+    let listener = TcpListener::bind(cfg.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (BIND)", cfg.bind))?;
+    tracing::info!(addr = %listener.local_addr()?, "worker health and metrics listening");
+    let stop = fan_out(shutdown_signal());
+    let server = axum::serve(listener, ops_router(game.clone()))
+        .with_graceful_shutdown(stopped(stop.clone()));
+    let (served, worked) = tokio::join!(
+        server,
+        worker::run(game.clone(), worker_config(cfg)?, stopped(stop))
+    );
+    served.context("health server failed")?;
+    worked?;
     game.db().clone().close().await.ok();
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Claims: one key makes one claim and one debit, a balance never goes below zero, limits hold.
 
-use crate::support::{spawn_with, Backend, Options, TestApp};
+use crate::support::{spawn_with, wallet_of, Backend, Options, TestApp};
 use futures::future::join_all;
 use serde_json::json;
 use testkit::both_backends;
@@ -16,38 +16,6 @@ both_backends!(
 
 /// Lots of energy and no human ceiling, so a test can earn a balance in one batch.
 const RICH: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\n";
-
-async fn rich_player(app: &TestApp, player: i64, coins: i64) {
-    let taps = app.taps(player, coins, 1).await;
-    assert_eq!(taps.body["balance"], coins, "{:?}", taps.body);
-    let wallet = TestWallet(player).address();
-    let w = app
-        .call(
-            "PUT",
-            "/api/v1/wallet",
-            Some(&app.auth(player)),
-            Some(json!({"address": wallet})),
-        )
-        .await;
-    assert_eq!(w.status, 200, "{:?}", w.body);
-}
-
-/// A distinct wallet per player.
-struct TestWallet(i64);
-
-impl TestWallet {
-    fn address(&self) -> String {
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&self.0.to_le_bytes());
-        game::ton::TestWallet::new(
-            seed,
-            game::ton::WalletKind::V4R2,
-            game::ton::Workchain::Basechain,
-        )
-        .address()
-        .to_raw()
-    }
-}
 
 async fn claim(app: &TestApp, player: i64, amount: i64, key: &str) -> crate::support::Answer {
     app.call(
@@ -68,7 +36,7 @@ async fn one_key_sent_concurrently_makes_one_claim_and_one_debit(backend: Backen
         },
     )
     .await;
-    rich_player(&app, 1, 5000).await;
+    app.fund_with_wallet(1, 5000).await;
     let answers = join_all((0..10).map(|_| claim(&app, 1, 1200, "key-1"))).await;
     let created = answers.iter().filter(|a| a.status == 201).count();
     assert_eq!(created, 1, "{answers:?}");
@@ -113,7 +81,7 @@ async fn concurrent_claims_for_the_whole_balance_let_exactly_one_through(backend
         },
     )
     .await;
-    rich_player(&app, 2, 3000).await;
+    app.fund_with_wallet(2, 3000).await;
     let answers = join_all((0..12).map(|i| {
         let key = format!("whole-{i}");
         let app = &app;
@@ -156,7 +124,7 @@ async fn claims_are_refused_with_clear_reasons(backend: Backend) {
     claim(&app, 3, 200, "a")
         .await
         .assert_error(409, "no_wallet");
-    let w = TestWallet(3).address();
+    let w = wallet_of(3);
     app.call(
         "PUT",
         "/api/v1/wallet",
@@ -208,8 +176,8 @@ async fn daily_caps_and_cooldown_hold(backend: Backend) {
         },
     )
     .await;
-    rich_player(&app, 4, 5000).await;
-    rich_player(&app, 5, 5000).await;
+    app.fund_with_wallet(4, 5000).await;
+    app.fund_with_wallet(5, 5000).await;
     assert_eq!(claim(&app, 4, 600, "c1").await.status, 201);
     claim(&app, 4, 500, "c2")
         .await
@@ -234,7 +202,7 @@ async fn daily_caps_and_cooldown_hold(backend: Backend) {
         },
     )
     .await;
-    rich_player(&app, 6, 5000).await;
+    app.fund_with_wallet(6, 5000).await;
     assert_eq!(claim(&app, 6, 100, "e1").await.status, 201);
     let again = claim(&app, 6, 100, "e2").await;
     again.assert_error(429, "claim_cooldown");
@@ -258,7 +226,7 @@ async fn a_paused_game_refuses_claims(backend: Backend) {
         },
     )
     .await;
-    rich_player(&app, 7, 1000).await;
+    app.fund_with_wallet(7, 1000).await;
     app.game.set_claims_paused(99, true).await.unwrap();
     claim(&app, 7, 500, "p")
         .await
@@ -278,7 +246,7 @@ async fn a_refunded_claim_returns_the_coins_once(backend: Backend) {
         },
     )
     .await;
-    rich_player(&app, 8, 1000).await;
+    app.fund_with_wallet(8, 1000).await;
     let id = claim(&app, 8, 700, "r").await.body["id"].as_i64().unwrap();
     assert!(app
         .game
@@ -310,7 +278,7 @@ async fn the_claim_form_shows_its_limits() {
         },
     )
     .await;
-    rich_player(&app, 9, 2000).await;
+    app.fund_with_wallet(9, 2000).await;
     assert_eq!(claim(&app, 9, 300, "l1").await.status, 201);
     let limits = app.get("/api/v1/claims/limits", 9).await;
     assert_eq!(limits.status, 200, "{:?}", limits.body);

@@ -41,24 +41,7 @@ fn clocked() -> (Options, Arc<ManualClock>) {
 /// Gives `player` coins and a wallet of its own, then makes claims of `amounts`.
 async fn claims_for(app: &TestApp, player: i64, amounts: &[i64]) -> Vec<i64> {
     let total: i64 = amounts.iter().sum();
-    assert_eq!(app.taps(player, total, 1).await.body["balance"], total);
-    let mut seed = [1u8; 32];
-    seed[..8].copy_from_slice(&player.to_le_bytes());
-    let address = game::ton::TestWallet::new(
-        seed,
-        game::ton::WalletKind::V4R2,
-        game::ton::Workchain::Basechain,
-    )
-    .address();
-    let w = app
-        .call(
-            "PUT",
-            "/api/v1/wallet",
-            Some(&app.auth(player)),
-            Some(json!({"address": address.to_raw()})),
-        )
-        .await;
-    assert_eq!(w.status, 200);
+    app.fund_with_wallet(player, total).await;
     let mut ids = Vec::new();
     for (i, amount) in amounts.iter().enumerate() {
         let body = json!({"amount": amount, "idempotency_key": format!("k{i}")});

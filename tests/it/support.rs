@@ -200,6 +200,23 @@ impl TestApp {
         .await
     }
 
+    /// Gives `player` `coins` by tapping (the game file must allow a batch that large) and a
+    /// wallet of their own.
+    pub async fn fund_with_wallet(&self, player: i64, coins: i64) {
+        let taps = self.taps(player, coins, 1).await;
+        assert_eq!(taps.body["balance"], coins, "{:?}", taps.body);
+        let body = json!({"address": wallet_of(player)});
+        let w = self
+            .call(
+                "PUT",
+                "/api/v1/wallet",
+                Some(&self.auth(player)),
+                Some(body),
+            )
+            .await;
+        assert_eq!(w.status, 200, "{:?}", w.body);
+    }
+
     /// The sum of a player's ledger, read from the database.
     pub async fn ledger_sum(&self, player: i64) -> i64 {
         use entities::ledger;
@@ -223,4 +240,17 @@ impl TestApp {
             task.await.unwrap().unwrap();
         }
     }
+}
+
+/// A standard wallet address of each player's own (raw form).
+pub fn wallet_of(player: i64) -> String {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&player.to_le_bytes());
+    game::ton::TestWallet::new(
+        seed,
+        game::ton::WalletKind::V4R2,
+        game::ton::Workchain::Basechain,
+    )
+    .address()
+    .to_raw()
 }

@@ -393,7 +393,7 @@ fn main() -> anyhow::Result<()> {
     }
     let mut md = String::new();
     md.push_str("# Benchmark results\n\n");
-    md.push_str("Written by `cargo run --release -p bench` (see bench/README.md). The load generator and the server\n");
+    md.push_str("Written by `target/release/bench` (the command is in the Notes below). The load generator and the server\n");
     md.push_str("share this machine's cores, and the machine is shared and noisy: read the **ratios** measured within\n");
     md.push_str("one run, not the absolute rates.\n\n");
     md.push_str(&format!(

@@ -55,6 +55,9 @@ pub struct Cli {
         global = true
     )]
     pub webapp_url: String,
+    /// The bot's username (without `@`), for the Mini App's `t.me` invite links.
+    #[arg(long, env = "BOT_USERNAME", global = true)]
+    pub bot_username: Option<String>,
     /// Webhook mode for `bot`: the public URL Telegram posts updates to.
     #[arg(long, env = "WEBHOOK_URL", global = true)]
     pub webhook_url: Option<String>,
@@ -196,6 +199,8 @@ pub struct Config {
     pub telegram_api_url: String,
     /// Mini App URL.
     pub webapp_url: String,
+    /// The bot's username, if configured.
+    pub bot_username: Option<String>,
     /// Webhook URL, if in webhook mode.
     pub webhook_url: Option<String>,
     /// Webhook secret.
@@ -303,6 +308,21 @@ impl Config {
         }
         let telegram_api_url = http_url("TELEGRAM_API_URL", &cli.telegram_api_url)?;
         let webapp_url = http_url("WEBAPP_URL", &cli.webapp_url)?;
+        let bot_username = non_empty(cli.bot_username)
+            .map(|u| u.trim_start_matches('@').to_owned())
+            .map(|u| {
+                let ok = (5..=32).contains(&u.len())
+                    && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if ok {
+                    Ok(u)
+                } else {
+                    Err(bad(
+                        "BOT_USERNAME",
+                        "must be the bot's username: 5 to 32 of A-Z, a-z, 0-9 and _",
+                    ))
+                }
+            })
+            .transpose()?;
         let webhook_url = non_empty(cli.webhook_url)
             .map(|u| http_url("WEBHOOK_URL", &u))
             .transpose()?;
@@ -484,6 +504,7 @@ impl Config {
             bot_token,
             telegram_api_url,
             webapp_url,
+            bot_username,
             webhook_url,
             webhook_secret,
             admin_ids,
@@ -526,6 +547,17 @@ mod tests {
         assert_eq!(
             parse(&["--redis-url", "http://x"]).unwrap_err().var,
             "REDIS_URL"
+        );
+        assert_eq!(
+            parse(&["--bot-username", "a b"]).unwrap_err().var,
+            "BOT_USERNAME"
+        );
+        assert_eq!(
+            parse(&["--bot-username", "@tapwave_bot"])
+                .unwrap()
+                .bot_username
+                .as_deref(),
+            Some("tapwave_bot")
         );
         assert_eq!(
             parse(&["--bot-token", "nope"]).unwrap_err().var,

@@ -34,26 +34,34 @@ pub fn init_logging(format: LogFormat) {
 }
 
 /// Resolves when the process is asked to stop (SIGTERM from ECS, or Ctrl-C).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+///
+/// The SIGTERM handler is installed when this is called, not when the future is first polled: a
+/// SIGTERM that arrives right after start-up (say, just after the URL is printed) must stop the
+/// process gracefully rather than kill it with the default action.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        tracing::info!("shutdown requested; finishing in-flight requests");
     }
-    tracing::info!("shutdown requested; finishing in-flight requests");
 }
 
 /// Applies pending migrations to the configured database.
@@ -140,6 +148,7 @@ impl App {
             webapp_url: cfg.webapp_url.clone(),
             app_name: "tapwave".to_owned(),
             proof_domains: proof_domains(cfg),
+            bot_username: cfg.bot_username.clone(),
         };
         let state = AppState::new(game.clone(), options);
         Ok(App { game, state })
@@ -384,14 +393,14 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                 "embedded stores"
             };
             tracing::info!(%addr, mode, "tapwave is listening");
+            let shutdown = shutdown_signal();
             if cfg.command == Command::Serve {
                 println!("tapwave is running: open http://{addr}/ in a browser (Ctrl-C stops it)");
             }
             if cfg.command == Command::Serve {
-                app.serve_everything(&cfg, listener, shutdown_signal())
-                    .await?;
+                app.serve_everything(&cfg, listener, shutdown).await?;
             } else {
-                app.serve(listener, shutdown_signal()).await?;
+                app.serve(listener, shutdown).await?;
             }
             tracing::info!("stopped");
             Ok(())

@@ -17,3 +17,5 @@ pub mod claim_day;
 pub mod game_setting;
 pub mod ton_proof_payload;
 pub mod wallet;
+
+pub mod player_upgrade;

@@ -35,6 +35,14 @@ pub struct Model {
     pub referrer_id: Option<i64>,
     /// When the player last made a claim (unix ms), for the cool-down.
     pub last_claim_at: Option<i64>,
+    /// Passive income per hour: the sum of the player's upgrade cards' income.
+    pub passive_per_hour: i64,
+    /// Unix ms from which passive income accrues (not yet credited).
+    pub passive_at: i64,
+    /// The day of the daily streak last claimed (1 on the first claim); 0 before any.
+    pub daily_streak: i64,
+    /// The UTC day (days since the epoch) of the last daily claim.
+    pub daily_day: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }

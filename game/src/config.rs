@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// The whole game file.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct GameConfig {
     /// Energy of a new player.
@@ -23,6 +23,113 @@ pub struct GameConfig {
     pub levels: LevelsConfig,
     /// The Telegram bot's per-player command limit.
     pub bot: BotLimitsConfig,
+    /// Upgrade cards (`[[upgrades]]`); a file that lists any replaces the built-in set.
+    pub upgrades: Vec<UpgradeConfig>,
+    /// Passive income from upgrades.
+    pub passive: PassiveConfig,
+    /// The daily reward streak.
+    pub daily: DailyConfig,
+}
+
+impl Default for GameConfig {
+    fn default() -> Self {
+        Self {
+            energy: EnergyConfig::default(),
+            taps: TapsConfig::default(),
+            claims: ClaimsConfig::default(),
+            limits: LimitsConfig::default(),
+            levels: LevelsConfig::default(),
+            bot: BotLimitsConfig::default(),
+            upgrades: UpgradeConfig::built_in(),
+            passive: PassiveConfig::default(),
+            daily: DailyConfig::default(),
+        }
+    }
+}
+
+/// One `[[upgrades]]` card: bought level by level, each level adding passive income.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeConfig {
+    /// Stable id used in URLs and the ledger (`a-z`, `0-9`, `_`, `-`).
+    pub id: String,
+    /// Name shown to players.
+    pub name: String,
+    /// Tab the card is shown under.
+    pub category: String,
+    /// Cost of level 1.
+    pub base_cost: i64,
+    /// Cost multiplier per level (1.15: each level costs 15% more than the one before).
+    pub cost_growth: f64,
+    /// Income per hour that level 1 adds.
+    pub base_income_per_hour: i64,
+    /// Multiplier per level of the income each further level adds.
+    pub income_growth: f64,
+    /// Highest level.
+    pub max_level: i64,
+}
+
+impl UpgradeConfig {
+    /// The built-in cards.
+    pub fn built_in() -> Vec<UpgradeConfig> {
+        let card = |id: &str, name: &str, category: &str, cost: i64, income: i64, max: i64| {
+            UpgradeConfig {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                category: category.to_owned(),
+                base_cost: cost,
+                cost_growth: 1.15,
+                base_income_per_hour: income,
+                income_growth: 1.05,
+                max_level: max,
+            }
+        };
+        vec![
+            card("fan_tokens", "Fan tokens", "markets", 1_000, 100, 25),
+            card("staking", "Staking", "markets", 2_500, 240, 25),
+            card("support_team", "Support team", "team", 1_500, 120, 25),
+            card("marketing", "Marketing", "team", 5_000, 450, 20),
+            card("telegram_ads", "Telegram Ads", "specials", 10_000, 800, 15),
+            card(
+                "partnerships",
+                "Partnerships",
+                "specials",
+                25_000,
+                1_800,
+                10,
+            ),
+        ]
+    }
+}
+
+/// `[passive]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PassiveConfig {
+    /// Hours of absence that passive income accrues for at most.
+    pub cap_hours: i64,
+}
+
+impl Default for PassiveConfig {
+    fn default() -> Self {
+        Self { cap_hours: 3 }
+    }
+}
+
+/// `[daily]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DailyConfig {
+    /// Reward of streak day 1, 2, …; the last value repeats.
+    pub rewards: Vec<i64>,
+}
+
+impl Default for DailyConfig {
+    fn default() -> Self {
+        Self {
+            rewards: vec![500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000],
+        }
+    }
 }
 
 /// `[energy]`.
@@ -251,6 +358,85 @@ impl GameConfig {
             }
             previous = threshold;
         }
+        self.check_economy()
+    }
+
+    fn check_economy(&self) -> Result<(), ConfigError> {
+        fn at_least(key: &str, value: i64, min: i64) -> Result<(), ConfigError> {
+            if value < min {
+                return Err(ConfigError(format!(
+                    "{key} must be at least {min}, got {value}"
+                )));
+            }
+            Ok(())
+        }
+        fn growth(key: &str, value: f64) -> Result<(), ConfigError> {
+            if !(1.0..=10.0).contains(&value) {
+                return Err(ConfigError(format!(
+                    "{key} must be from 1.0 to 10.0, got {value}"
+                )));
+            }
+            Ok(())
+        }
+        for (i, u) in self.upgrades.iter().enumerate() {
+            let key = |field: &str| format!("upgrades[{i}].{field}");
+            let id_ok = (1..=32).contains(&u.id.len())
+                && u.id.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
+            if !id_ok {
+                return Err(ConfigError(format!(
+                    "{} must be 1 to 32 characters of a-z, 0-9, '_' or '-', got {:?}",
+                    key("id"),
+                    u.id
+                )));
+            }
+            if self.upgrades[..i].iter().any(|o| o.id == u.id) {
+                return Err(ConfigError(format!(
+                    "{} {:?} is used by an earlier upgrade",
+                    key("id"),
+                    u.id
+                )));
+            }
+            for (field, text) in [("name", &u.name), ("category", &u.category)] {
+                if text.trim().is_empty() {
+                    return Err(ConfigError(format!("{} must not be empty", key(field))));
+                }
+            }
+            at_least(&key("base_cost"), u.base_cost, 1)?;
+            growth(&key("cost_growth"), u.cost_growth)?;
+            at_least(&key("base_income_per_hour"), u.base_income_per_hour, 0)?;
+            growth(&key("income_growth"), u.income_growth)?;
+            at_least(&key("max_level"), u.max_level, 1)?;
+            if u.max_level > 100 {
+                return Err(ConfigError(format!(
+                    "{} must be at most 100, got {}",
+                    key("max_level"),
+                    u.max_level
+                )));
+            }
+        }
+        at_least("passive.cap_hours", self.passive.cap_hours, 1)?;
+        if self.passive.cap_hours > 720 {
+            return Err(ConfigError(format!(
+                "passive.cap_hours must be at most 720, got {}",
+                self.passive.cap_hours
+            )));
+        }
+        if self.daily.rewards.is_empty() {
+            return Err(ConfigError(
+                "daily.rewards must list at least one reward".into(),
+            ));
+        }
+        for (i, r) in self.daily.rewards.iter().enumerate() {
+            at_least(&format!("daily.rewards[{i}]"), *r, 0)?;
+            if *r > crate::claims::MAX_AMOUNT {
+                return Err(ConfigError(format!(
+                    "daily.rewards[{i}] must be at most {}, got {r}",
+                    crate::claims::MAX_AMOUNT
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -281,6 +467,22 @@ mod tests {
         assert_eq!(err.0, "energy.max must be at least 1, got 0");
         let err = GameConfig::parse("[levels]\nthresholds = [10, 5]\n").unwrap_err();
         assert!(err.0.starts_with("levels.thresholds[1]"), "{err}");
+        let err = GameConfig::parse("[passive]\ncap_hours = 0\n").unwrap_err();
+        assert_eq!(err.0, "passive.cap_hours must be at least 1, got 0");
+        let err = GameConfig::parse("[daily]\nrewards = []\n").unwrap_err();
+        assert!(err.0.starts_with("daily.rewards"), "{err}");
+        let card = "[[upgrades]]\nid = \"a\"\nname = \"A\"\ncategory = \"c\"\nbase_cost = 10\ncost_growth = 0.5\nbase_income_per_hour = 1\nincome_growth = 1.0\nmax_level = 3\n";
+        let err = GameConfig::parse(card).unwrap_err();
+        assert!(err.0.starts_with("upgrades[0].cost_growth"), "{err}");
+        let ok = card.replace("0.5", "1.2");
+        let cfg = GameConfig::parse(&ok).unwrap();
+        assert_eq!(
+            cfg.upgrades.len(),
+            1,
+            "a file's cards replace the built-in set"
+        );
+        let err = GameConfig::parse(&format!("{ok}{ok}")).unwrap_err();
+        assert!(err.0.starts_with("upgrades[1].id"), "{err}");
         let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();
         assert!(!err.0.contains('\n') && err.0.contains("max"), "{err}");
     }

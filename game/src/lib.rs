@@ -11,6 +11,7 @@ pub mod broadcasts;
 pub mod claims;
 pub mod clock;
 pub mod config;
+pub mod economy;
 pub mod init_data;
 pub mod rules;
 pub mod store;
@@ -24,6 +25,7 @@ pub use admin::{BanChange, Granted, Stats};
 pub use broadcasts::{BroadcastJob, BroadcastProgress, Courier, Delivery, DeliveryStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::GameConfig;
+pub use economy::{DailyView, EconomyError, FriendView, ReferralsView, UpgradeView};
 pub use init_data::{InitData, InitDataError, InitDataKey, TelegramUser};
 pub use players::{LeaderboardEntry, LeaderboardView, MyRank, PlayerView, TapResult};
 pub use referrals::{parse_referral, Standing, Started};
@@ -90,6 +92,9 @@ pub enum GameError {
     /// A wallet refused.
     #[error(transparent)]
     Wallet(#[from] wallets::WalletError),
+    /// An upgrade or reward refused.
+    #[error(transparent)]
+    Economy(#[from] economy::EconomyError),
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] DbErr),

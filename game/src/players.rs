@@ -51,6 +51,8 @@ pub struct PlayerView {
     pub tap_power: i64,
     /// Passive income per hour.
     pub passive_per_hour: i64,
+    /// Passive income credited by this call (coins earned while away); 0 otherwise.
+    pub while_away: i64,
     /// Level by coins ever earned.
     pub level: u32,
     /// Coins ever earned.
@@ -126,7 +128,7 @@ fn state_of(p: &player::Model) -> TapState {
     }
 }
 
-fn display_name(p: &player::Model) -> String {
+pub(crate) fn display_name(p: &player::Model) -> String {
     let name = match &p.last_name {
         Some(last) if !last.is_empty() => format!("{} {}", p.first_name, last),
         _ => p.first_name.clone(),
@@ -190,6 +192,10 @@ impl Game {
             banned: Set(false),
             referrer_id: Set(None),
             last_claim_at: Set(None),
+            passive_per_hour: Set(0),
+            passive_at: Set(now),
+            daily_streak: Set(0),
+            daily_day: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -224,18 +230,23 @@ impl Game {
         Ok(p)
     }
 
-    /// The player's state now.
+    /// The player's state now, after crediting the passive income earned while away.
     pub async fn me(&self, id: i64) -> Result<PlayerView, GameError> {
-        let p = self.playing(id).await?;
-        let now = self.now_ms();
-        Ok(PlayerView {
+        let (p, while_away) = self.collect_passive(id).await?;
+        Ok(self.view_of(p, self.now_ms(), while_away))
+    }
+
+    /// The Mini App's view of a player's row at `now`.
+    pub(crate) fn view_of(&self, p: player::Model, now: i64, while_away: i64) -> PlayerView {
+        PlayerView {
             id: p.id,
             balance: p.balance,
             energy: state_of(&p).energy_now(now),
             max_energy: p.max_energy,
             energy_per_sec: p.energy_per_sec,
             tap_power: p.tap_power,
-            passive_per_hour: 0,
+            passive_per_hour: p.passive_per_hour,
+            while_away,
             level: rules::level_for(p.total_earned, &self.inner.cfg),
             total_earned: p.total_earned,
             last_seq: p.last_seq,
@@ -245,7 +256,7 @@ impl Game {
             username: p.username,
             language_code: p.language_code,
             is_premium: p.is_premium,
-        })
+        }
     }
 
     /// Applies a batch of taps (see the module header).

@@ -3,7 +3,7 @@
 //! Nothing here reads a clock, a database or the network, so every rule is property-tested and the
 //! services only load state, call a rule, and store what it returns. Times are unix milliseconds.
 
-use crate::config::GameConfig;
+use crate::config::{GameConfig, UpgradeConfig};
 
 /// A value that refills at a fixed rate up to a cap: energy, and the human-rate tap allowance.
 ///
@@ -209,6 +209,76 @@ pub fn level_for(total_earned: i64, cfg: &GameConfig) -> u32 {
         .count() as u32
 }
 
+/// The largest cost or income a card can reach, whatever its growth: far from any overflow.
+pub const MAX_COINS: i64 = 1_000_000_000_000_000;
+
+/// Milliseconds in an hour.
+const HOUR_MS: i64 = 3_600_000;
+
+fn grown(base: i64, growth: f64, times: i64) -> i64 {
+    let value = (base as f64) * growth.powi(times.clamp(0, i32::MAX as i64) as i32);
+    if value.is_finite() {
+        (value.round() as i64).clamp(0, MAX_COINS)
+    } else {
+        MAX_COINS
+    }
+}
+
+/// What the level after `level` of a card costs: `base_cost × cost_growth^level`, rounded.
+pub fn upgrade_cost(card: &UpgradeConfig, level: i64) -> i64 {
+    grown(card.base_cost, card.cost_growth, level).max(1)
+}
+
+/// Income per hour a card brings at `level`: each level adds `base_income × income_growth^(n-1)`.
+pub fn upgrade_income(card: &UpgradeConfig, level: i64) -> i64 {
+    (1..=level.clamp(0, card.max_level)).fold(0i64, |sum, n| {
+        sum.saturating_add(grown(card.base_income_per_hour, card.income_growth, n - 1))
+            .min(MAX_COINS)
+    })
+}
+
+/// Passive income due at `now` for `per_hour` accruing since `since`, at most `cap_hours` of it.
+///
+/// Returns the whole coins due and the instant from which income accrues next. Only the time those
+/// coins stand for is used up, so frequent visits lose no fractions; time beyond the cap is lost.
+pub fn passive_due(per_hour: i64, since: i64, now: i64, cap_hours: i64) -> (i64, i64) {
+    let cap = cap_hours.max(0).saturating_mul(HOUR_MS);
+    let elapsed = now.saturating_sub(since);
+    if per_hour <= 0 || elapsed <= 0 {
+        return (0, since);
+    }
+    let counted = elapsed.min(cap);
+    let coins = ((per_hour as i128 * counted as i128) / HOUR_MS as i128) as i64;
+    if elapsed > cap {
+        return (coins, now);
+    }
+    // The milliseconds the coins stand for, rounded up: never more than `counted`.
+    let used = ((coins as i128 * HOUR_MS as i128 + per_hour as i128 - 1) / per_hour as i128) as i64;
+    (coins, since + used)
+}
+
+/// Why a daily reward is not given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlreadyClaimed;
+
+/// The streak day and reward of a claim on UTC day `today`, after a streak of `streak` days whose
+/// last claim was on `last_day`: the streak goes on from yesterday, else starts again at day 1.
+pub fn daily_claim(
+    streak: i64,
+    last_day: Option<i64>,
+    today: i64,
+    rewards: &[i64],
+) -> Result<(i64, i64), AlreadyClaimed> {
+    let day = match last_day {
+        Some(d) if d >= today => return Err(AlreadyClaimed),
+        Some(d) if d == today - 1 => streak.max(0) + 1,
+        _ => 1,
+    };
+    let index = usize::try_from(day - 1).unwrap_or(usize::MAX);
+    let reward = rewards.get(index).or(rewards.last()).copied().unwrap_or(0);
+    Ok((day, reward))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +391,64 @@ mod tests {
         assert_eq!(total, 100 + 9 * 20);
     }
 
+    fn card(cost_growth: f64, income_growth: f64) -> UpgradeConfig {
+        UpgradeConfig {
+            id: "c".into(),
+            name: "C".into(),
+            category: "x".into(),
+            base_cost: 1000,
+            cost_growth,
+            base_income_per_hour: 100,
+            income_growth,
+            max_level: 100,
+        }
+    }
+
+    #[test]
+    fn upgrade_costs_and_income_follow_their_curves() {
+        let c = card(1.15, 1.05);
+        assert_eq!(upgrade_cost(&c, 0), 1000);
+        assert_eq!(upgrade_cost(&c, 1), 1150);
+        assert_eq!(upgrade_cost(&c, 3), 1521);
+        assert_eq!(upgrade_income(&c, 0), 0);
+        assert_eq!(upgrade_income(&c, 1), 100);
+        assert_eq!(upgrade_income(&c, 2), 205);
+        assert_eq!(upgrade_cost(&card(10.0, 10.0), 100), MAX_COINS);
+    }
+
+    #[test]
+    fn passive_income_is_paid_up_to_the_cap_without_losing_fractions() {
+        let h = 3_600_000;
+        assert_eq!(passive_due(3600, 0, h, 3), (3600, h));
+        assert_eq!(passive_due(3600, 0, 10 * h, 3), (3 * 3600, 10 * h));
+        assert_eq!(passive_due(0, 0, 10 * h, 3), (0, 0));
+        // 1 coin per 1000 ms: 1500 ms pays 1 and keeps the other 500 ms.
+        assert_eq!(passive_due(3600, 0, 1500, 3), (1, 1000));
+        assert_eq!(
+            passive_due(3600, 1000, 900, 3),
+            (0, 1000),
+            "a clock going back"
+        );
+    }
+
+    #[test]
+    fn the_daily_streak_goes_on_or_starts_again() {
+        let r = [10, 20, 30];
+        assert_eq!(daily_claim(0, None, 100, &r), Ok((1, 10)));
+        assert_eq!(daily_claim(1, Some(100), 101, &r), Ok((2, 20)));
+        assert_eq!(
+            daily_claim(5, Some(100), 101, &r),
+            Ok((6, 30)),
+            "the last repeats"
+        );
+        assert_eq!(
+            daily_claim(5, Some(99), 101, &r),
+            Ok((1, 10)),
+            "a missed day"
+        );
+        assert_eq!(daily_claim(2, Some(101), 101, &r), Err(AlreadyClaimed));
+    }
+
     #[test]
     fn levels_follow_total_earned() {
         assert_eq!(level_for(0, &cfg()), 1);
@@ -376,6 +504,36 @@ mod tests {
             // And never more than a human could tap.
             let human = c.taps.burst + now * c.taps.max_per_second / 1000;
             prop_assert!(s.balance <= human);
+        }
+
+        #[test]
+        fn upgrade_costs_and_income_never_go_down(
+            base in 1i64..1_000_000, cg in 1.0f64..10.0, ig in 1.0f64..10.0, level in 0i64..100,
+        ) {
+            let c = UpgradeConfig { base_cost: base, ..card(cg, ig) };
+            prop_assert!(upgrade_cost(&c, level + 1) >= upgrade_cost(&c, level));
+            prop_assert!(upgrade_cost(&c, level) >= 1);
+            prop_assert!(upgrade_income(&c, level + 1) >= upgrade_income(&c, level));
+        }
+
+        #[test]
+        fn passive_income_never_passes_the_cap_nor_the_rate(
+            per_hour in 0i64..10_000_000, visits in prop::collection::vec(0i64..20_000_000, 1..30),
+            cap_hours in 1i64..24,
+        ) {
+            let mut at = 0;
+            let mut now = 0;
+            let mut paid = 0i64;
+            for dt in visits {
+                now += dt;
+                let (coins, next) = passive_due(per_hour, at, now, cap_hours);
+                prop_assert!(coins >= 0 && next >= at && next <= now);
+                prop_assert!(coins as i128 <= per_hour as i128 * (cap_hours * 3_600_000) as i128 / 3_600_000);
+                paid += coins;
+                at = next;
+            }
+            // Over the whole run, never more than the rate allows.
+            prop_assert!(paid as i128 <= per_hour as i128 * now as i128 / 3_600_000);
         }
 
         #[test]

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261203_000001_players_and_ledger;
 mod m20261203_000010_bot;
 mod m20261203_000020_wallets_claims;
+mod m20261203_000030_economy;
 
 /// Every migration of tapwave, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_players_and_ledger::Migration),
             Box::new(m20261203_000010_bot::Migration),
             Box::new(m20261203_000020_wallets_claims::Migration),
+            Box::new(m20261203_000030_economy::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod bot;
 mod claims;
 mod cli;
+mod economy;
 mod errors;
 mod instances;
 mod leaderboard;

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use game::claims::ClaimError;
+use game::economy::EconomyError;
 use game::wallets::WalletError;
 use game::{GameError, InitDataError, TapBatchError};
 use serde_json::json;
@@ -182,6 +183,7 @@ impl From<GameError> for ApiError {
             }
             GameError::Claim(e) => claim_refusal(e),
             GameError::Wallet(e) => wallet_refusal(e),
+            GameError::Economy(e) => economy_refusal(e),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -233,6 +235,18 @@ fn claim_refusal(e: ClaimError) -> ApiError {
             retry_after: Some(retry_after_secs),
         },
         ClaimError::NotFound => ApiError::NotFound,
+    }
+}
+
+fn economy_refusal(e: EconomyError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        EconomyError::UnknownUpgrade => refused(StatusCode::NOT_FOUND, "not_found", message),
+        EconomyError::MaxLevel => refused(StatusCode::CONFLICT, "max_level", message),
+        EconomyError::InsufficientBalance => {
+            refused(StatusCode::CONFLICT, "insufficient_balance", message)
+        }
+        EconomyError::AlreadyClaimed => refused(StatusCode::CONFLICT, "already_claimed", message),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct ApiOptions {
     pub app_name: String,
     /// Domains a `ton_proof` may name (`claims.proof_domains`, else the host of `WEBAPP_URL`).
     pub proof_domains: Vec<String>,
+    /// The bot's username (`BOT_USERNAME`), for `t.me` invite links.
+    pub bot_username: Option<String>,
 }
 
 /// What every handler can reach.
@@ -105,6 +107,10 @@ pub fn router(state: AppState) -> Router {
         .route("/wallet/proof", post(wallet::prove))
         .route("/claims", get(claims::list).post(claims::create))
         .route("/claims/limits", get(claims::limits))
+        .route("/upgrades", get(upgrades::list))
+        .route("/upgrades/{id}/buy", post(upgrades::buy))
+        .route("/daily", post(daily::claim))
+        .route("/referrals", get(referrals::list))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), ip_limit));

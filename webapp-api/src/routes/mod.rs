@@ -2,7 +2,10 @@
 
 pub mod assets;
 pub mod claims;
+pub mod daily;
 pub mod dev;
 pub mod health;
 pub mod players;
+pub mod referrals;
+pub mod upgrades;
 pub mod wallet;

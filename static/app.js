@@ -7,6 +7,7 @@ import { TapSync } from './taps.js';
 import { createHome } from './home.js';
 import { createTop } from './top.js';
 import { createWallet } from './wallet.js';
+import { createUpgrades, createDaily, createFriends, showAway } from './economy.js';
 
 const root = document.documentElement;
 const $ = (id) => document.getElementById(id);
@@ -15,6 +16,8 @@ const REFRESH_AFTER_HIDDEN_MS = 30000;
 const ICONS = {
   tap: '<circle cx="12" cy="12" r="8.5"/><path d="M7.5 12c1.5-2 3-2 4.5 0s3 2 4.5 0"/>',
   top: '<path d="M8 4h8v4a4 4 0 0 1-8 0zM8 6H5v1a3 3 0 0 0 3 3M16 6h3v1a3 3 0 0 1-3 3M12 12v4M8.5 20h7M10 16h4l.5 4h-5z"/>',
+  upgrades: '<path d="M4 20h16M7 16v-4M12 16V8M17 16V4M14.5 6.5 17 4l2.5 2.5"/>',
+  friends: '<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14.2a6.5 6.5 0 0 1 3.5 5.8"/>',
   wallet: '<path d="M4 8.5A2.5 2.5 0 0 1 6.5 6H18a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H6.5A2.5 2.5 0 0 1 4 17.5zM5.2 6.6l9.4-3.3a1.5 1.5 0 0 1 2 1.4V6M20 11h-3.5a2 2 0 0 0 0 4H20"/>',
 };
 
@@ -29,20 +32,35 @@ let hiddenAt = 0;
 const sync = new TapSync({
   send: (batch, { keepalive }) => api('/taps', { method: 'POST', body: batch, keepalive }),
   store: { get: storageGet, set: storageSet },
-  onChange: () => home.update(),
+  onChange: () => {
+    home.update();
+    upgrades.update();
+  },
   onNotice: (key, vars) => home.notice(key, vars, key === 'too_fast' || key === 'low_energy' || key === 'refused' ? 3500 : 0),
   onFatal: (kind) => fatal(kind),
 });
 const home = createHome(sync);
 const top = createTop(sync, () => me);
 const wallet = createWallet(sync, () => me, (kind) => fatal(kind));
+// A purchase answers the player state: new profit per hour (the balance went through sync.reconcile).
+const upgrades = createUpgrades(sync, (state) => {
+  me = { ...me, ...state };
+  home.setMe(me);
+}, (kind) => fatal(kind));
+const daily = createDaily(sync, () => me, (key, vars, ms) => home.notice(key, vars, ms), (kind) => fatal(kind));
+const friends = createFriends((kind) => fatal(kind));
 
 // The tab bar. To add a tab (Upgrades, Friends, Tasks, Wallet): a <section
 // id="screen-ID" role="tabpanel"> in index.html, a `tab_ID` string in i18n.js,
 // an icon above, and one entry here. `sub` screens show Telegram's BackButton;
 // `onHide` runs when another tab is picked.
 const TABS = [
-  { id: 'tap', onShow: () => home.shown() },
+  { id: 'tap', onShow: () => {
+    home.shown();
+    daily.render();
+  } },
+  { id: 'upgrades', sub: true, onShow: () => upgrades.show(), onHide: () => upgrades.hide() },
+  { id: 'friends', sub: true, onShow: () => friends.show() },
   { id: 'top', sub: true, onShow: () => top.show() },
   { id: 'wallet', sub: true, onShow: () => wallet.show(), onHide: () => wallet.hide() },
 ];
@@ -145,6 +163,7 @@ async function boot() {
     go(current);
     root.dataset.state = 'ready';
     sync.tick();
+    showAway(me);
   } catch (e) {
     console.error(e);
     fatal('net');
@@ -158,6 +177,7 @@ async function refresh() {
     if (sync.resync(fresh)) {
       me = fresh;
       home.setMe(me);
+      showAway(fresh);
     }
   } catch {
     /* the next tap batch will tell */

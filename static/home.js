@@ -63,6 +63,7 @@ export function createHome(sync) {
     me = next || {};
     el.level.textContent = t('level', { n: fmt(me.level ?? 1) });
     el.profit.textContent = `+${fmt(me.passive_per_hour ?? 0)}`;
+    el.profit.dataset.value = String(me.passive_per_hour ?? 0);
     shown = {};
     update();
   }

@@ -180,3 +180,12 @@ export function setMainButton(opts) {
   if (mainHandler) call(() => mb.onClick(mainHandler));
   call(() => mb.show());
 }
+
+/** Opens a t.me link in Telegram (share sheet, chats); false when not possible here. */
+export function openTelegramLink(url) {
+  if (!inTelegram || !supports('6.1') || typeof wa?.openTelegramLink !== 'function') return false;
+  return call(() => {
+    wa.openTelegramLink(url);
+    return true;
+  }) === true;
+}

@@ -3,7 +3,7 @@
 # with a throwaway SQLite database (no BOT_TOKEN, so the demo login is on), then
 # drives the page with headless Chromium (tests/browser/*.test.mjs, one after
 # the other). The game is the built-in one, except a claim minimum of 10 coins,
-# so a test can tap its way to a claim.
+# so a test can tap its way to a claim, and three cheap upgrade cards.
 #
 #   TAPWAVE_BIN  the tapwave binary (default target/debug/tapwave, from the repo root)
 #   CHROMIUM     the browser (default /usr/bin/chromium, Debian's package `chromium`)
@@ -53,6 +53,38 @@ url="http://127.0.0.1:$port"
 cat >"$tmp/game.toml" <<'TOML'
 [claims]
 min_amount = 10
+
+# Cheap cards, so economy.test.mjs can tap its way to a purchase; low income, so
+# passive coins do not move a balance during a test. "vault" stays out of reach.
+[[upgrades]]
+id = "stall"
+name = "Market stall"
+category = "markets"
+base_cost = 8
+cost_growth = 2.0
+base_income_per_hour = 12
+income_growth = 1.5
+max_level = 5
+
+[[upgrades]]
+id = "vault"
+name = "Vault"
+category = "markets"
+base_cost = 1000000
+cost_growth = 2.0
+base_income_per_hour = 1000
+income_growth = 1.0
+max_level = 3
+
+[[upgrades]]
+id = "intern"
+name = "Intern"
+category = "team"
+base_cost = 5
+cost_growth = 1.0
+base_income_per_hour = 6
+income_growth = 1.0
+max_level = 1
 TOML
 
 (

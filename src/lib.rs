@@ -150,7 +150,12 @@ impl App {
             proof_domains: proof_domains(cfg),
             bot_username: cfg.bot_username.clone(),
         };
-        let state = AppState::new(game.clone(), options);
+        let mut state = AppState::new(game.clone(), options);
+        if let Some(token) = &cfg.bot_token {
+            let members = bot::TelegramMembers::new(&cfg.telegram_api_url, token)
+                .context("cannot build the Bot API client for channel tasks")?;
+            state.chat_members = Some(Arc::new(members));
+        }
         Ok(App { game, state })
     }
 

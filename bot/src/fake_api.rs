@@ -5,8 +5,10 @@
 //! `getWebhookInfo`; anything else with `true`), hands out the updates a test queues to long
 //! polling, records every request with its answer so tests can assert on what the bot said, and
 //! can be told to fail: 429 with `retry_after`, 403 "bot was blocked by the user", 400 "chat not
-//! found", or no answer at all (to freeze a sender mid-request, as a crash would find it). It
-//! listens on 127.0.0.1 only and stops when dropped.
+//! found", 400 "member list is inaccessible" (the bot is not a channel's admin), or no answer at
+//! all (to freeze a sender mid-request, as a crash would find it). `getChatMember` answers each
+//! user's scripted status (`member` unless told). It listens on 127.0.0.1 only and stops when
+//! dropped.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -58,6 +60,8 @@ pub enum Failure {
     Blocked,
     /// 400 "Bad Request: chat not found".
     ChatNotFound,
+    /// 400 "Bad Request: member list is inaccessible" (`getChatMember` when the bot is not admin).
+    MemberListInaccessible,
     /// No answer, ever (the connection stays open until the fake stops).
     Hang,
 }
@@ -115,6 +119,7 @@ struct Inner {
     calls: Mutex<HashMap<String, usize>>,
     rules: Mutex<Vec<Rule>>,
     updates: Mutex<Vec<Value>>,
+    member_status: Mutex<HashMap<i64, String>>,
     next_update: AtomicI64,
     next_message: AtomicI64,
     changed: Notify,
@@ -155,6 +160,7 @@ impl FakeTelegram {
             calls: Mutex::new(HashMap::new()),
             rules: Mutex::new(Vec::new()),
             updates: Mutex::new(Vec::new()),
+            member_status: Mutex::new(HashMap::new()),
             next_update: AtomicI64::new(1),
             next_message: AtomicI64::new(1),
             changed: Notify::new(),
@@ -188,6 +194,16 @@ impl FakeTelegram {
             failure,
             base,
         });
+    }
+
+    /// Makes `getChatMember` answer `status` for `user` from now on (`member`, `administrator`,
+    /// `creator`, `restricted` — still in the chat —, `left`, `kicked`).
+    pub fn set_member_status(&self, user: i64, status: &str) {
+        self.inner
+            .member_status
+            .lock()
+            .unwrap()
+            .insert(user, status.to_owned());
     }
 
     /// Forgets every scripted failure (hung requests stay hung).
@@ -388,6 +404,9 @@ async fn handle(
         )),
         Some(Failure::Blocked) => Err(error(403, "Forbidden: bot was blocked by the user", None)),
         Some(Failure::ChatNotFound) => Err(error(400, "Bad Request: chat not found", None)),
+        Some(Failure::MemberListInaccessible) => {
+            Err(error(400, "Bad Request: member list is inaccessible", None))
+        }
         None => Ok(match method.as_str() {
             "getme" => me(),
             "getupdates" => return updates(inner, body).await,
@@ -401,10 +420,21 @@ async fn handle(
             "getwebhookinfo" => {
                 json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
             }
-            "getchatmember" => json!({
-                "status": "member",
-                "user": {"id": body.get("user_id").cloned().unwrap_or(json!(0)), "is_bot": false, "first_name": "Player"}
-            }),
+            "getchatmember" => {
+                let user = body.get("user_id").cloned().unwrap_or(json!(0));
+                let status = user
+                    .as_i64()
+                    .and_then(|u| inner.member_status.lock().unwrap().get(&u).cloned())
+                    .unwrap_or_else(|| "member".to_owned());
+                let mut member = json!({
+                    "status": status,
+                    "user": {"id": user, "is_bot": false, "first_name": "Player"}
+                });
+                if status == "restricted" {
+                    member["is_member"] = json!(true);
+                }
+                member
+            }
             _ => json!(true),
         }),
     };

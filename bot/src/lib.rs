@@ -8,12 +8,14 @@
 //! check in [`webhook`], for the caller to serve on `BIND` (alone for `tapwave bot`, beside the
 //! API for `tapwave serve`). Start-up never gives up on Telegram: it retries with back-off until
 //! the Bot API answers, so the rest of the process (the API in `serve`) keeps working meanwhile.
-//! [`courier::TelegramCourier`] is how the worker sends broadcasts through the same Bot API.
+//! [`courier::TelegramCourier`] is how the worker sends broadcasts through the same Bot API, and
+//! [`members::TelegramMembers`] how the API checks the game's channel tasks.
 
 pub mod commands;
 pub mod courier;
 pub mod handlers;
 pub mod i18n;
+pub mod members;
 pub mod startup;
 pub mod webhook;
 
@@ -23,6 +25,7 @@ pub mod fake_api;
 pub use courier::TelegramCourier;
 pub use handlers::schema;
 pub use i18n::{Lang, Texts};
+pub use members::TelegramMembers;
 
 use game::Game;
 use std::collections::HashSet;

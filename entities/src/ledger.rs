@@ -11,7 +11,8 @@ pub struct Model {
     pub player_id: i64,
     /// Signed change of the balance.
     pub amount: i64,
-    /// What moved the coins: `taps`, and later `upgrade`, `daily`, `task`, `referral`, `claim`, `grant`.
+    /// What moved the coins: `taps`, `passive`, `upgrade`, `boost`, `refill` (zero coins), `daily`,
+    /// `task`, `referral`, `welcome`, `claim`, `claim_refund`, `grant`.
     pub kind: String,
     /// Identifies the cause within its kind (a tap batch's seq, a task id…); unique per player and kind.
     pub reference: String,

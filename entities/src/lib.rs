@@ -19,3 +19,4 @@ pub mod ton_proof_payload;
 pub mod wallet;
 
 pub mod player_upgrade;
+pub mod task_start;

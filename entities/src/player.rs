@@ -43,6 +43,14 @@ pub struct Model {
     pub daily_streak: i64,
     /// The UTC day (days since the epoch) of the last daily claim.
     pub daily_day: Option<i64>,
+    /// Multitap boost levels bought (each raised `tap_power`).
+    pub multitap_level: i64,
+    /// Energy-limit boost levels bought (each raised `max_energy`).
+    pub energy_limit_level: i64,
+    /// The UTC day `refills_used` counts for.
+    pub refills_day: Option<i64>,
+    /// Free full-energy refills used on `refills_day`.
+    pub refills_used: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }

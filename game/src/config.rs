@@ -29,6 +29,12 @@ pub struct GameConfig {
     pub passive: PassiveConfig,
     /// The daily reward streak.
     pub daily: DailyConfig,
+    /// Boosts: free refills, multitap and energy-limit levels.
+    pub boosts: BoostsConfig,
+    /// Tasks (`[[tasks]]`); a file that lists any replaces the built-in set.
+    pub tasks: Vec<TaskConfig>,
+    /// Referral bonuses.
+    pub referrals: ReferralsConfig,
 }
 
 impl Default for GameConfig {
@@ -43,6 +49,9 @@ impl Default for GameConfig {
             upgrades: UpgradeConfig::built_in(),
             passive: PassiveConfig::default(),
             daily: DailyConfig::default(),
+            boosts: BoostsConfig::default(),
+            tasks: TaskConfig::built_in(),
+            referrals: ReferralsConfig::default(),
         }
     }
 }
@@ -128,6 +137,134 @@ impl Default for DailyConfig {
     fn default() -> Self {
         Self {
             rewards: vec![500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000],
+        }
+    }
+}
+
+/// What a task asks of the player.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Open a link (`url`); paid `delay_secs` after the first check.
+    Link,
+    /// Invite `count` friends.
+    Invite,
+    /// Connect a TON wallet.
+    Wallet,
+    /// Join a channel (`chat`), checked with the Bot API's `getChatMember`.
+    Channel,
+}
+
+/// One `[[tasks]]` entry: paid once per player when done.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// Stable id used in URLs and the ledger (`a-z`, `0-9`, `_`, `-`).
+    pub id: String,
+    /// Title shown to players.
+    pub title: String,
+    /// Coins paid once the task is done.
+    pub reward: i64,
+    /// What the task asks.
+    pub kind: TaskKind,
+    /// `link`: the address to open (`https://…` or `http://…`).
+    pub url: Option<String>,
+    /// `link`: seconds after the first check before it pays.
+    pub delay_secs: Option<i64>,
+    /// `invite`: friends needed.
+    pub count: Option<i64>,
+    /// `channel`: the channel, `@username` or its numeric id (the bot must be an admin there).
+    pub chat: Option<String>,
+}
+
+impl TaskConfig {
+    /// The built-in tasks.
+    pub fn built_in() -> Vec<TaskConfig> {
+        let task =
+            |id: &str, title: &str, reward: i64, kind: TaskKind, count: Option<i64>| TaskConfig {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                reward,
+                kind,
+                url: None,
+                delay_secs: None,
+                count,
+                chat: None,
+            };
+        vec![
+            task(
+                "invite_1",
+                "Invite a friend",
+                5_000,
+                TaskKind::Invite,
+                Some(1),
+            ),
+            task(
+                "invite_3",
+                "Invite 3 friends",
+                25_000,
+                TaskKind::Invite,
+                Some(3),
+            ),
+            task(
+                "connect_wallet",
+                "Connect your TON wallet",
+                10_000,
+                TaskKind::Wallet,
+                None,
+            ),
+        ]
+    }
+
+    /// Seconds a `link` task waits after its first check (10 unless set).
+    pub fn delay(&self) -> i64 {
+        self.delay_secs.unwrap_or(10)
+    }
+}
+
+/// `[referrals]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferralsConfig {
+    /// Coins to the friend and to the referrer when a friend becomes active (0: none).
+    pub bonus: i64,
+    /// The same for a friend with Telegram Premium.
+    pub premium_bonus: i64,
+}
+
+impl Default for ReferralsConfig {
+    fn default() -> Self {
+        Self {
+            bonus: 5_000,
+            premium_bonus: 25_000,
+        }
+    }
+}
+
+/// `[boosts]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BoostsConfig {
+    /// Free full-energy refills per UTC day.
+    pub refills_per_day: i64,
+    /// Cost of multitap level 1, 2, …; each level adds 1 to the player's tap power.
+    pub multitap_costs: Vec<i64>,
+    /// Cost of energy-limit level 1, 2, …; each level adds `energy_limit_step` to the energy cap.
+    pub energy_limit_costs: Vec<i64>,
+    /// Energy cap added by each energy-limit level.
+    pub energy_limit_step: i64,
+}
+
+impl Default for BoostsConfig {
+    fn default() -> Self {
+        let costs = vec![
+            2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000,
+        ];
+        Self {
+            refills_per_day: 6,
+            multitap_costs: costs.clone(),
+            energy_limit_costs: costs,
+            energy_limit_step: 500,
         }
     }
 }
@@ -437,6 +574,142 @@ impl GameConfig {
                 )));
             }
         }
+        self.check_boosts()
+    }
+
+    fn check_tasks(&self) -> Result<(), ConfigError> {
+        for (i, t) in self.tasks.iter().enumerate() {
+            let key = |field: &str| format!("tasks[{i}].{field}");
+            let bad = |field: &str, why: String| Err(ConfigError(format!("{} {why}", key(field))));
+            let id_ok = (1..=32).contains(&t.id.len())
+                && t.id.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
+            if !id_ok {
+                return bad(
+                    "id",
+                    format!(
+                        "must be 1 to 32 characters of a-z, 0-9, '_' or '-', got {:?}",
+                        t.id
+                    ),
+                );
+            }
+            if self.tasks[..i].iter().any(|o| o.id == t.id) {
+                return bad("id", format!("{:?} is used by an earlier task", t.id));
+            }
+            if t.title.trim().is_empty() {
+                return bad("title", "must not be empty".into());
+            }
+            if !(1..=crate::claims::MAX_AMOUNT).contains(&t.reward) {
+                return bad(
+                    "reward",
+                    format!(
+                        "must be from 1 to {}, got {}",
+                        crate::claims::MAX_AMOUNT,
+                        t.reward
+                    ),
+                );
+            }
+            let (needs, kind): (&[&str], &str) = match t.kind {
+                TaskKind::Link => (&["url"], "link"),
+                TaskKind::Invite => (&["count"], "invite"),
+                TaskKind::Wallet => (&[], "wallet"),
+                TaskKind::Channel => (&["chat"], "channel"),
+            };
+            for (field, set) in [
+                ("url", t.url.is_some()),
+                ("delay_secs", t.delay_secs.is_some()),
+                ("count", t.count.is_some()),
+                ("chat", t.chat.is_some()),
+            ] {
+                let allowed = needs.contains(&field) || (field == "delay_secs" && kind == "link");
+                if set && !allowed {
+                    return bad(field, format!("does not apply to a {kind} task"));
+                }
+                if !set && needs.contains(&field) {
+                    return bad(field, format!("is required for a {kind} task"));
+                }
+            }
+            if let Some(url) = &t.url {
+                let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() <= 2048
+                    && !url.contains(char::is_whitespace);
+                if !ok {
+                    return bad("url", format!("must be an http(s) URL, got {url:?}"));
+                }
+            }
+            if let Some(d) = t.delay_secs {
+                if !(0..=86_400).contains(&d) {
+                    return bad("delay_secs", format!("must be from 0 to 86400, got {d}"));
+                }
+            }
+            if let Some(c) = t.count {
+                if !(1..=1_000_000).contains(&c) {
+                    return bad("count", format!("must be from 1 to 1000000, got {c}"));
+                }
+            }
+            if let Some(chat) = &t.chat {
+                let name = chat.strip_prefix('@').unwrap_or_default();
+                let username = (5..=32).contains(&name.len())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                let id = chat.parse::<i64>().is_ok_and(|n| n < 0);
+                if !username && !id {
+                    return bad(
+                        "chat",
+                        format!("must be @username or a negative chat id, got {chat:?}"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_boosts(&self) -> Result<(), ConfigError> {
+        let b = &self.boosts;
+        let within = |key: &str, value: i64, min: i64, max: i64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError(format!(
+                    "{key} must be from {min} to {max}, got {value}"
+                )))
+            }
+        };
+        self.check_tasks()?;
+        let r = &self.referrals;
+        within("referrals.bonus", r.bonus, 0, crate::claims::MAX_AMOUNT)?;
+        within(
+            "referrals.premium_bonus",
+            r.premium_bonus,
+            0,
+            crate::claims::MAX_AMOUNT,
+        )?;
+        within("boosts.refills_per_day", b.refills_per_day, 0, 100)?;
+        within(
+            "boosts.energy_limit_step",
+            b.energy_limit_step,
+            1,
+            1_000_000,
+        )?;
+        for (name, costs) in [
+            ("multitap_costs", &b.multitap_costs),
+            ("energy_limit_costs", &b.energy_limit_costs),
+        ] {
+            if costs.len() > 100 {
+                return Err(ConfigError(format!(
+                    "boosts.{name} may list at most 100 levels, got {}",
+                    costs.len()
+                )));
+            }
+            for (i, c) in costs.iter().enumerate() {
+                within(
+                    &format!("boosts.{name}[{i}]"),
+                    *c,
+                    1,
+                    crate::claims::MAX_AMOUNT,
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -483,6 +756,40 @@ mod tests {
         );
         let err = GameConfig::parse(&format!("{ok}{ok}")).unwrap_err();
         assert!(err.0.starts_with("upgrades[1].id"), "{err}");
+        let err = GameConfig::parse("[boosts]\nmultitap_costs = [10, 0]\n").unwrap_err();
+        assert_eq!(
+            err.0,
+            "boosts.multitap_costs[1] must be from 1 to 1000000000000000, got 0"
+        );
+        let err = GameConfig::parse("[referrals]\nbonus = -5\n").unwrap_err();
+        assert!(err.0.starts_with("referrals.bonus must be from 0"), "{err}");
+        let err = GameConfig::parse("[boosts]\nrefills_per_day = -1\n").unwrap_err();
+        assert!(err.0.starts_with("boosts.refills_per_day"), "{err}");
+        let link = "[[tasks]]\nid = \"site\"\ntitle = \"Visit\"\nreward = 10\nkind = \"link\"\n";
+        let err = GameConfig::parse(link).unwrap_err();
+        assert_eq!(err.0, "tasks[0].url is required for a link task");
+        let cfg = GameConfig::parse(&format!("{link}url = \"https://example.com\"\n")).unwrap();
+        assert_eq!(
+            cfg.tasks.len(),
+            1,
+            "a file's tasks replace the built-in set"
+        );
+        assert_eq!(cfg.tasks[0].delay(), 10);
+        let err = GameConfig::parse(&format!("{link}url = \"https://example.com\"\ncount = 2\n"))
+            .unwrap_err();
+        assert_eq!(err.0, "tasks[0].count does not apply to a link task");
+        let channel = "[[tasks]]\nid = \"join\"\ntitle = \"Join\"\nreward = 10\nkind = \"channel\"\nchat = \"news\"\n";
+        let err = GameConfig::parse(channel).unwrap_err();
+        assert!(
+            err.0.starts_with("tasks[0].chat must be @username"),
+            "{err}"
+        );
+        assert!(GameConfig::parse(&channel.replace("\"news\"\n", "\"@tapwave_news\"\n")).is_ok());
+        let err = GameConfig::parse(
+            "[[tasks]]\nid = \"x\"\ntitle = \"X\"\nreward = 1\nkind = \"dance\"\n",
+        )
+        .unwrap_err();
+        assert!(err.0.contains("dance"), "{err}");
         let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();
         assert!(!err.0.contains('\n') && err.0.contains("max"), "{err}");
     }

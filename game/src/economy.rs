@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// Attempts at a compare-and-swap before answering "contended".
-const MAX_ATTEMPTS: u32 = 200;
+pub(crate) const MAX_ATTEMPTS: u32 = 200;
 /// Friends listed by `GET /referrals` at most.
 const MAX_FRIENDS: u64 = 100;
 
@@ -44,6 +44,23 @@ pub enum EconomyError {
     /// Today's daily reward was claimed already.
     #[error("today's reward is already claimed; come back tomorrow")]
     AlreadyClaimed,
+    /// No boost by that id.
+    #[error("there is no such boost")]
+    UnknownBoost,
+    /// Today's free refills are used up.
+    #[error("today's free energy refills are used up; more come tomorrow")]
+    NoRefillsLeft,
+    /// No task by that id in the game file.
+    #[error("there is no such task")]
+    UnknownTask,
+    /// The channel's members cannot be read (the bot is not an administrator there, or no bot).
+    #[error(
+        "this channel cannot be checked right now; the game's bot must be an administrator of it"
+    )]
+    ChannelUncheckable,
+    /// Telegram could not be reached to check a channel.
+    #[error("Telegram cannot be reached to check the channel; try again in a moment")]
+    TelegramUnreachable,
 }
 
 /// One upgrade card as a player sees it.
@@ -104,12 +121,12 @@ pub struct ReferralsView {
 }
 
 /// Waits a little, longer with each attempt, so that contenders for one player spread out.
-async fn back_off(attempt: u32) {
+pub(crate) async fn back_off(attempt: u32) {
     let jitter = rand::random::<u64>() % (1 + u64::from(attempt.min(6)) * 2);
     tokio::time::sleep(Duration::from_millis(jitter)).await;
 }
 
-fn ledger_row(
+pub(crate) fn ledger_row(
     player: i64,
     amount: i64,
     kind: &str,
@@ -128,7 +145,7 @@ fn ledger_row(
     }
 }
 
-fn is_unique_violation(e: &GameError) -> bool {
+pub(crate) fn is_unique_violation(e: &GameError) -> bool {
     matches!(e, GameError::Database(db) if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
 }
 
@@ -160,9 +177,9 @@ impl Game {
         })
     }
 
-    /// Writes `next` over the row at `version` (balance, earnings, passive income, streak) inside
-    /// `txn`. Returns false when another change got there first.
-    async fn swap_player(
+    /// Writes `next` over the row at `version` (balance, earnings, passive income, streak, energy,
+    /// tap power and boosts) inside `txn`. Returns false when another change got there first.
+    pub(crate) async fn swap_player(
         &self,
         txn: &DatabaseTransaction,
         version: i64,
@@ -178,6 +195,20 @@ impl Game {
             .col_expr(player::Column::PassiveAt, Expr::value(next.passive_at))
             .col_expr(player::Column::DailyStreak, Expr::value(next.daily_streak))
             .col_expr(player::Column::DailyDay, Expr::value(next.daily_day))
+            .col_expr(player::Column::EnergyMilli, Expr::value(next.energy_milli))
+            .col_expr(player::Column::EnergyAt, Expr::value(next.energy_at))
+            .col_expr(player::Column::MaxEnergy, Expr::value(next.max_energy))
+            .col_expr(player::Column::TapPower, Expr::value(next.tap_power))
+            .col_expr(
+                player::Column::MultitapLevel,
+                Expr::value(next.multitap_level),
+            )
+            .col_expr(
+                player::Column::EnergyLimitLevel,
+                Expr::value(next.energy_limit_level),
+            )
+            .col_expr(player::Column::RefillsDay, Expr::value(next.refills_day))
+            .col_expr(player::Column::RefillsUsed, Expr::value(next.refills_used))
             .col_expr(player::Column::Version, Expr::value(version + 1))
             .col_expr(player::Column::UpdatedAt, Expr::value(next.updated_at))
             .filter(player::Column::Id.eq(next.id))
@@ -188,7 +219,7 @@ impl Game {
         Ok(updated.rows_affected == 1)
     }
 
-    async fn after_commit(&self, p: &player::Model) {
+    pub(crate) async fn after_commit(&self, p: &player::Model) {
         if let Err(e) = self.board_record(p.id, p.version, p.balance).await {
             // The database has the truth; the next change records the newer balance.
             tracing::warn!(error = %e, player = p.id, "leaderboard update failed");
@@ -462,17 +493,19 @@ impl Game {
             .limit(MAX_FRIENDS)
             .all(self.db())
             .await?;
-        // Referral bonuses are credited with ledger kind `referral` (none are paid yet).
-        let earned: i64 = ledger::Entity::find()
+        // Referral bonuses are the ledger rows `referral`, referenced `friend:<id>`.
+        let bonuses: HashMap<String, i64> = ledger::Entity::find()
             .select_only()
+            .column(ledger::Column::Reference)
             .column(ledger::Column::Amount)
             .filter(ledger::Column::PlayerId.eq(id))
             .filter(ledger::Column::Kind.eq("referral"))
-            .into_tuple::<i64>()
+            .into_tuple::<(String, i64)>()
             .all(self.db())
             .await?
-            .iter()
-            .sum();
+            .into_iter()
+            .collect();
+        let earned = bonuses.values().sum();
         Ok(ReferralsView {
             link,
             count,
@@ -482,7 +515,10 @@ impl Game {
                 .map(|f| FriendView {
                     id: f.id,
                     name: crate::players::display_name(f),
-                    earned: 0,
+                    earned: bonuses
+                        .get(&format!("friend:{}", f.id))
+                        .copied()
+                        .unwrap_or(0),
                 })
                 .collect(),
         })

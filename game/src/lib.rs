@@ -7,6 +7,7 @@
 //! from stale state.
 
 pub mod admin;
+pub mod boosts;
 pub mod broadcasts;
 pub mod claims;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod economy;
 pub mod init_data;
 pub mod rules;
 pub mod store;
+pub mod tasks;
 pub mod ton;
 pub mod wallets;
 
@@ -22,6 +24,7 @@ mod players;
 mod referrals;
 
 pub use admin::{BanChange, Granted, Stats};
+pub use boosts::BoostView;
 pub use broadcasts::{BroadcastJob, BroadcastProgress, Courier, Delivery, DeliveryStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::GameConfig;
@@ -31,6 +34,7 @@ pub use players::{LeaderboardEntry, LeaderboardView, MyRank, PlayerView, TapResu
 pub use referrals::{parse_referral, Standing, Started};
 pub use rules::{TapBatch, TapBatchError};
 pub use store::{Decision, Rate, StoreError};
+pub use tasks::{ChatMembers, MembershipError, TaskCheck, TaskView};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use std::sync::Arc;
@@ -130,6 +134,8 @@ struct Inner {
     /// Serialises writes on SQLite, which has one writer at a time anyway: waiting here is
     /// cheaper and fairer than SQLite's busy handler, which sleeps up to 100 ms between tries.
     sqlite_writes: tokio::sync::Mutex<()>,
+    /// Channel membership answers of the last minute (tasks).
+    members: tasks::MemberCache,
 }
 
 impl Game {
@@ -182,6 +188,7 @@ impl Game {
                 limiter,
                 board,
                 sqlite_writes: tokio::sync::Mutex::new(()),
+                members: tasks::MemberCache::default(),
             }),
         }
     }

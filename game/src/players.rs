@@ -109,7 +109,7 @@ pub struct LeaderboardView {
     pub me: MyRank,
 }
 
-fn state_of(p: &player::Model) -> TapState {
+pub(crate) fn state_of(p: &player::Model) -> TapState {
     TapState {
         balance: p.balance,
         total_earned: p.total_earned,
@@ -196,6 +196,10 @@ impl Game {
             passive_at: Set(now),
             daily_streak: Set(0),
             daily_day: Set(None),
+            multitap_level: Set(0),
+            energy_limit_level: Set(0),
+            refills_day: Set(None),
+            refills_used: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -230,9 +234,11 @@ impl Game {
         Ok(p)
     }
 
-    /// The player's state now, after crediting the passive income earned while away.
+    /// The player's state now, after crediting the passive income earned while away (and, on a
+    /// referred friend's first visit, the referral bonus).
     pub async fn me(&self, id: i64) -> Result<PlayerView, GameError> {
         let (p, while_away) = self.collect_passive(id).await?;
+        let p = self.activate_referral(p).await?;
         Ok(self.view_of(p, self.now_ms(), while_away))
     }
 

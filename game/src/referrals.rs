@@ -5,11 +5,19 @@
 //! `referrer_id IS NULL AND created_at = <this start>` — so a referral binds once, only to a
 //! player this very start created, never to oneself, and only to a referrer who exists. Two
 //! concurrent starts of one new player cannot bind twice: the second update matches no row.
+//!
+//! A referred friend becomes active on their first visit (`GET /me`, or the bot's `/balance`):
+//! then both the friend and the referrer get `referrals.bonus` (`premium_bonus` for a Telegram
+//! Premium friend) in one transaction — a compare-and-swap on each player's row version and two
+//! ledger rows, `referral` for the referrer and `welcome` for the friend, both with the reference
+//! `friend:<friend id>`, unique per player and kind, so each friend pays once. A banned referrer
+//! holds the bonus back until they are unbanned.
 
+use crate::economy::{back_off, is_unique_violation, ledger_row, MAX_ATTEMPTS};
 use crate::{Game, GameError, TelegramUser};
-use entities::{player, unreachable_player};
+use entities::{ledger, player, unreachable_player};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 
 /// What `/start` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +93,107 @@ impl Game {
             referrer: bound,
             banned,
         })
+    }
+
+    /// Pays the bonus of `friend` becoming active, to them and their referrer, once (see the
+    /// module header). Returns the friend's row after.
+    pub(crate) async fn activate_referral(
+        &self,
+        friend: player::Model,
+    ) -> Result<player::Model, GameError> {
+        let Some(referrer) = friend.referrer_id else {
+            return Ok(friend);
+        };
+        let cfg = &self.config().referrals;
+        let id = friend.id;
+        let reference = format!("friend:{id}");
+        let mut given = Some(friend);
+        for attempt in 0..MAX_ATTEMPTS {
+            let paid = ledger::Entity::find()
+                .filter(ledger::Column::PlayerId.eq(id))
+                .filter(ledger::Column::Kind.eq("welcome"))
+                .filter(ledger::Column::Reference.eq(&reference))
+                .one(self.db())
+                .await?
+                .is_some();
+            // A row read before a payment found now could miss it: read it again then.
+            let f = match given.take() {
+                Some(f) if !paid => f,
+                _ => self.playing(id).await?,
+            };
+            let bonus = if f.is_premium {
+                cfg.premium_bonus
+            } else {
+                cfg.bonus
+            };
+            if paid || bonus == 0 {
+                return Ok(f);
+            }
+            let r = match player::Entity::find_by_id(referrer).one(self.db()).await? {
+                Some(r) if !r.banned => r,
+                _ => return Ok(f),
+            };
+            let now = self.now_ms();
+            let credit = |p: &player::Model| player::Model {
+                balance: p.balance.saturating_add(bonus),
+                total_earned: p.total_earned.saturating_add(bonus),
+                version: p.version + 1,
+                updated_at: now,
+                ..p.clone()
+            };
+            let (next_f, next_r) = (credit(&f), credit(&r));
+            let _writer = self.sqlite_writer().await;
+            let txn = self.db().begin().await?;
+            let swapped = self.swap_player(&txn, f.version, &next_f).await?
+                && self.swap_player(&txn, r.version, &next_r).await?;
+            let written = if swapped {
+                let rows = [
+                    ledger_row(
+                        f.id,
+                        bonus,
+                        "welcome",
+                        reference.clone(),
+                        next_f.balance,
+                        now,
+                    ),
+                    ledger_row(
+                        r.id,
+                        bonus,
+                        "referral",
+                        reference.clone(),
+                        next_r.balance,
+                        now,
+                    ),
+                ];
+                ledger::Entity::insert_many(rows)
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(GameError::from)
+            } else {
+                Ok(0)
+            };
+            match written {
+                Ok(_) if swapped => {
+                    txn.commit().await?;
+                    drop(_writer);
+                    metrics::counter!("referral_bonuses_total").increment(1);
+                    self.after_commit(&next_f).await;
+                    self.after_commit(&next_r).await;
+                    return Ok(next_f);
+                }
+                Err(e) if !is_unique_violation(&e) => {
+                    txn.rollback().await?;
+                    return Err(e);
+                }
+                // A row moved meanwhile, or another visit paid first: look again.
+                _ => {
+                    txn.rollback().await?;
+                    drop(_writer);
+                    back_off(attempt).await;
+                }
+            }
+        }
+        Err(GameError::Contended)
     }
 
     /// Whether a Telegram user plays, is banned, or is unknown to the game.

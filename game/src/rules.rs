@@ -3,7 +3,7 @@
 //! Nothing here reads a clock, a database or the network, so every rule is property-tested and the
 //! services only load state, call a rule, and store what it returns. Times are unix milliseconds.
 
-use crate::config::{GameConfig, UpgradeConfig};
+use crate::config::{BoostsConfig, GameConfig, TaskConfig, TaskKind, UpgradeConfig};
 
 /// A value that refills at a fixed rate up to a cap: energy, and the human-rate tap allowance.
 ///
@@ -279,6 +279,197 @@ pub fn daily_claim(
     Ok((day, reward))
 }
 
+/// A boost a player can buy or use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boost {
+    /// A free full-energy refill, `boosts.refills_per_day` per UTC day.
+    Refill,
+    /// The next multitap level: one more coin (and energy) per tap.
+    Multitap,
+    /// The next energy-limit level: `boosts.energy_limit_step` more energy cap.
+    EnergyLimit,
+}
+
+impl Boost {
+    /// Every boost, in the order the Mini App shows them.
+    pub const ALL: [Boost; 3] = [Boost::Refill, Boost::Multitap, Boost::EnergyLimit];
+
+    /// The boost named `id` in URLs (`refill`, `multitap`, `energy_limit`).
+    pub fn parse(id: &str) -> Option<Boost> {
+        Boost::ALL.into_iter().find(|b| b.id() == id)
+    }
+
+    /// Its id in URLs and ledger references.
+    pub fn id(self) -> &'static str {
+        match self {
+            Boost::Refill => "refill",
+            Boost::Multitap => "multitap",
+            Boost::EnergyLimit => "energy_limit",
+        }
+    }
+}
+
+/// What the boost rules need of a player.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoostState {
+    /// Coins.
+    pub balance: i64,
+    /// Energy, refilling at `energy_per_sec` up to `max_energy`.
+    pub energy: Refill,
+    /// Energy cap.
+    pub max_energy: i64,
+    /// Energy regenerated per second.
+    pub energy_per_sec: i64,
+    /// Coins (and energy) per tap.
+    pub tap_power: i64,
+    /// Multitap levels bought.
+    pub multitap_level: i64,
+    /// Energy-limit levels bought.
+    pub energy_limit_level: i64,
+    /// The UTC day `refills_used` counts for.
+    pub refills_day: Option<i64>,
+    /// Refills used on `refills_day`.
+    pub refills_used: i64,
+}
+
+impl BoostState {
+    /// Free refills left on UTC day `today`.
+    pub fn refills_left(&self, today: i64, per_day: i64) -> i64 {
+        let used = if self.refills_day == Some(today) {
+            self.refills_used
+        } else {
+            0
+        };
+        (per_day - used).max(0)
+    }
+
+    /// The level of a levelled boost (refills have none).
+    pub fn level(&self, boost: Boost) -> i64 {
+        match boost {
+            Boost::Refill => 0,
+            Boost::Multitap => self.multitap_level,
+            Boost::EnergyLimit => self.energy_limit_level,
+        }
+    }
+}
+
+/// The cost of the level after `level` of a levelled boost; `None` at its highest level.
+pub fn boost_cost(boost: Boost, level: i64, cfg: &BoostsConfig) -> Option<i64> {
+    let costs = match boost {
+        Boost::Refill => return None,
+        Boost::Multitap => &cfg.multitap_costs,
+        Boost::EnergyLimit => &cfg.energy_limit_costs,
+    };
+    usize::try_from(level)
+        .ok()
+        .and_then(|l| costs.get(l))
+        .copied()
+}
+
+/// Why a boost is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoostRefusal {
+    /// The boost is at its highest level.
+    MaxLevel,
+    /// Not enough coins for the next level.
+    InsufficientBalance,
+    /// Today's free refills are used up.
+    NoRefillsLeft,
+}
+
+/// A boost applied: the state to store, the coins it cost, and its ledger reference (unique per
+/// player: `<boost>:<level>` for a level, `<day>:<n>` for a day's n-th refill).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoostApplied {
+    /// State after.
+    pub state: BoostState,
+    /// Coins debited (0 for a refill).
+    pub cost: i64,
+    /// The ledger reference.
+    pub reference: String,
+}
+
+/// Applies `boost` at `now` (UTC day `today`): a refill fills the energy to the cap; a level is
+/// paid from the balance and raises the tap power or the energy cap (keeping the energy there is).
+pub fn apply_boost(
+    state: &BoostState,
+    boost: Boost,
+    now: i64,
+    today: i64,
+    cfg: &BoostsConfig,
+) -> Result<BoostApplied, BoostRefusal> {
+    let energy = state
+        .energy
+        .at_time(now, state.energy_per_sec, state.max_energy);
+    if boost == Boost::Refill {
+        if state.refills_left(today, cfg.refills_per_day) == 0 {
+            return Err(BoostRefusal::NoRefillsLeft);
+        }
+        let used = cfg.refills_per_day - state.refills_left(today, cfg.refills_per_day) + 1;
+        return Ok(BoostApplied {
+            state: BoostState {
+                energy: Refill::whole(state.max_energy, energy.at),
+                refills_day: Some(today),
+                refills_used: used,
+                ..*state
+            },
+            cost: 0,
+            reference: format!("{today}:{used}"),
+        });
+    }
+    let level = state.level(boost);
+    let cost = boost_cost(boost, level, cfg).ok_or(BoostRefusal::MaxLevel)?;
+    if state.balance < cost {
+        return Err(BoostRefusal::InsufficientBalance);
+    }
+    let mut next = BoostState {
+        balance: state.balance - cost,
+        energy,
+        ..*state
+    };
+    match boost {
+        Boost::Multitap => {
+            next.multitap_level += 1;
+            next.tap_power = next.tap_power.saturating_add(1);
+        }
+        _ => {
+            next.energy_limit_level += 1;
+            next.max_energy = next.max_energy.saturating_add(cfg.energy_limit_step);
+        }
+    }
+    Ok(BoostApplied {
+        state: next,
+        cost,
+        reference: format!("{}:{}", boost.id(), level + 1),
+    })
+}
+
+/// What is known of a player's progress on a task when it is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskFacts {
+    /// When the player first checked the task (`link` tasks); `None` before.
+    pub started_at: Option<i64>,
+    /// Friends who joined with the player's link.
+    pub friends: u64,
+    /// Whether the player has connected a wallet.
+    pub has_wallet: bool,
+    /// Whether the player is a member of the task's channel (as checked).
+    pub channel_member: bool,
+}
+
+/// Whether `task` is done at `now`: a link once its delay has passed since the first check, an
+/// invite task with enough friends, a wallet task with a wallet, a channel task for a member.
+pub fn task_done(task: &TaskConfig, facts: &TaskFacts, now: i64) -> bool {
+    match task.kind {
+        TaskKind::Link => facts
+            .started_at
+            .is_some_and(|at| now.saturating_sub(at) >= task.delay().saturating_mul(1000)),
+        TaskKind::Invite => facts.friends >= task.count.unwrap_or(1).max(0) as u64,
+        TaskKind::Wallet => facts.has_wallet,
+        TaskKind::Channel => facts.channel_member,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,6 +736,180 @@ mod tests {
             // Refilling in two steps gives exactly the same as in one.
             let mid = r.at_time(at + split.min(dt), rate, 1000).at_time(at + dt, rate, 1000);
             prop_assert_eq!(mid, later);
+        }
+    }
+}
+
+#[cfg(test)]
+mod boost_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn state(balance: i64) -> BoostState {
+        BoostState {
+            balance,
+            energy: Refill::whole(10, 0),
+            max_energy: 1000,
+            energy_per_sec: 3,
+            tap_power: 1,
+            multitap_level: 0,
+            energy_limit_level: 0,
+            refills_day: None,
+            refills_used: 0,
+        }
+    }
+
+    fn cfg() -> BoostsConfig {
+        BoostsConfig {
+            refills_per_day: 2,
+            multitap_costs: vec![100, 200],
+            energy_limit_costs: vec![50],
+            energy_limit_step: 500,
+        }
+    }
+
+    #[test]
+    fn boost_ids_round_trip() {
+        for b in Boost::ALL {
+            assert_eq!(Boost::parse(b.id()), Some(b));
+        }
+        assert_eq!(Boost::parse("turbo"), None);
+    }
+
+    #[test]
+    fn refills_fill_the_energy_a_few_times_a_day() {
+        let s = state(0);
+        let one = apply_boost(&s, Boost::Refill, 1000, 7, &cfg()).unwrap();
+        assert_eq!(one.state.energy, Refill::whole(1000, 1000));
+        assert_eq!((one.cost, one.reference.as_str()), (0, "7:1"));
+        let two = apply_boost(&one.state, Boost::Refill, 2000, 7, &cfg()).unwrap();
+        assert_eq!(two.reference, "7:2");
+        assert_eq!(
+            apply_boost(&two.state, Boost::Refill, 3000, 7, &cfg()),
+            Err(BoostRefusal::NoRefillsLeft)
+        );
+        let next_day = apply_boost(&two.state, Boost::Refill, 3000, 8, &cfg()).unwrap();
+        assert_eq!(next_day.reference, "8:1");
+    }
+
+    #[test]
+    fn levels_cost_their_price_and_stop_at_the_last() {
+        let s = state(350);
+        let m1 = apply_boost(&s, Boost::Multitap, 0, 0, &cfg()).unwrap();
+        assert_eq!(
+            (m1.cost, m1.state.tap_power, m1.state.balance),
+            (100, 2, 250)
+        );
+        assert_eq!(m1.reference, "multitap:1");
+        let m2 = apply_boost(&m1.state, Boost::Multitap, 0, 0, &cfg()).unwrap();
+        assert_eq!((m2.state.tap_power, m2.state.balance), (3, 50));
+        assert_eq!(
+            apply_boost(&m2.state, Boost::Multitap, 0, 0, &cfg()),
+            Err(BoostRefusal::MaxLevel)
+        );
+        let e1 = apply_boost(&m2.state, Boost::EnergyLimit, 1000, 0, &cfg()).unwrap();
+        assert_eq!(e1.state.max_energy, 1500);
+        assert_eq!(
+            e1.state.energy,
+            Refill::whole(13, 1000),
+            "energy there is stays"
+        );
+        assert_eq!(
+            apply_boost(&e1.state, Boost::EnergyLimit, 0, 0, &cfg()),
+            Err(BoostRefusal::MaxLevel)
+        );
+        assert_eq!(
+            apply_boost(&state(99), Boost::Multitap, 0, 0, &cfg()),
+            Err(BoostRefusal::InsufficientBalance)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn boosts_never_overdraw_nor_overfill(
+            balance in 0i64..2_000,
+            ops in proptest::collection::vec((0usize..3, 0i64..100_000, 0i64..3), 1..40),
+        ) {
+            let cfg = cfg();
+            let mut s = state(balance);
+            let mut now = 0;
+            let mut today = 0;
+            let mut spent = 0;
+            let mut refills: std::collections::HashMap<i64, i64> = Default::default();
+            for (b, wait, days) in ops {
+                now += wait;
+                today += days;
+                let boost = Boost::ALL[b];
+                if let Ok(a) = apply_boost(&s, boost, now, today, &cfg) {
+                    prop_assert!(a.state.balance >= 0);
+                    prop_assert_eq!(a.state.balance, s.balance - a.cost);
+                    prop_assert!(a.state.energy.milli <= a.state.max_energy * 1000);
+                    prop_assert!(a.state.max_energy >= s.max_energy);
+                    if boost == Boost::Refill {
+                        *refills.entry(today).or_default() += 1;
+                    }
+                    spent += a.cost;
+                    s = a.state;
+                }
+            }
+            prop_assert_eq!(s.balance, balance - spent);
+            prop_assert!(refills.values().all(|n| *n <= cfg.refills_per_day));
+            prop_assert_eq!(s.tap_power, 1 + s.multitap_level);
+            prop_assert_eq!(s.max_energy, 1000 + 500 * s.energy_limit_level);
+        }
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn task(kind: TaskKind) -> TaskConfig {
+        TaskConfig {
+            id: "t".into(),
+            title: "T".into(),
+            reward: 1,
+            kind,
+            url: None,
+            delay_secs: Some(10),
+            count: Some(3),
+            chat: None,
+        }
+    }
+
+    #[test]
+    fn each_kind_is_done_by_its_own_fact() {
+        let none = TaskFacts::default();
+        for kind in [
+            TaskKind::Link,
+            TaskKind::Invite,
+            TaskKind::Wallet,
+            TaskKind::Channel,
+        ] {
+            assert!(!task_done(&task(kind), &none, 1_000_000), "{kind:?}");
+        }
+        let friends = |n| TaskFacts { friends: n, ..none };
+        assert!(!task_done(&task(TaskKind::Invite), &friends(2), 0));
+        assert!(task_done(&task(TaskKind::Invite), &friends(3), 0));
+        let wallet = TaskFacts {
+            has_wallet: true,
+            ..none
+        };
+        assert!(task_done(&task(TaskKind::Wallet), &wallet, 0));
+        let member = TaskFacts {
+            channel_member: true,
+            ..none
+        };
+        assert!(task_done(&task(TaskKind::Channel), &member, 0));
+        assert!(!task_done(&task(TaskKind::Link), &member, 0));
+    }
+
+    proptest! {
+        #[test]
+        fn a_link_pays_exactly_from_its_delay_on(start in 0i64..1_000_000_000, after in 0i64..100_000) {
+            let facts = TaskFacts { started_at: Some(start), ..TaskFacts::default() };
+            prop_assert_eq!(task_done(&task(TaskKind::Link), &facts, start + after), after >= 10_000);
         }
     }
 }

@@ -8,6 +8,8 @@ mod m20261203_000001_players_and_ledger;
 mod m20261203_000010_bot;
 mod m20261203_000020_wallets_claims;
 mod m20261203_000030_economy;
+mod m20261203_000040_boosts;
+mod m20261203_000050_tasks;
 
 /// Every migration of tapwave, in order.
 pub struct Migrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_bot::Migration),
             Box::new(m20261203_000020_wallets_claims::Migration),
             Box::new(m20261203_000030_economy::Migration),
+            Box::new(m20261203_000040_boosts::Migration),
+            Box::new(m20261203_000050_tasks::Migration),
         ]
     }
 }

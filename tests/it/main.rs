@@ -9,6 +9,7 @@ mod bot;
 mod claims;
 mod cli;
 mod economy;
+mod economy_more;
 mod errors;
 mod instances;
 mod leaderboard;

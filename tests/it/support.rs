@@ -24,6 +24,8 @@ pub struct Options {
     pub max_age: i64,
     /// A clock to use instead of the system's.
     pub clock: Option<Arc<ManualClock>>,
+    /// `TELEGRAM_API_URL` (a fake Bot API's), instead of Telegram's.
+    pub telegram_api_url: Option<String>,
 }
 
 /// Generous limits, so that only the tests about limits meet them.
@@ -37,6 +39,7 @@ impl Default for Options {
             trusted_proxies: 0,
             max_age: 86_400,
             clock: None,
+            telegram_api_url: None,
         }
     }
 }
@@ -109,6 +112,9 @@ pub async fn start(stores: &Stores, options: Options) -> TestApp {
     cfg.bot_token = options.bot_token.map(str::to_owned);
     cfg.game = game::GameConfig::parse(options.game_toml).expect("test game file");
     cfg.trusted_proxies = options.trusted_proxies;
+    if let Some(url) = &options.telegram_api_url {
+        cfg.telegram_api_url = url.clone();
+    }
     cfg.init_data_max_age = options.max_age;
     cfg.db_max_connections = 10;
     let clock: Arc<dyn Clock> = match &options.clock {

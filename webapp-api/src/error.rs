@@ -247,6 +247,13 @@ fn economy_refusal(e: EconomyError) -> ApiError {
             refused(StatusCode::CONFLICT, "insufficient_balance", message)
         }
         EconomyError::AlreadyClaimed => refused(StatusCode::CONFLICT, "already_claimed", message),
+        EconomyError::UnknownBoost => refused(StatusCode::NOT_FOUND, "not_found", message),
+        EconomyError::NoRefillsLeft => refused(StatusCode::CONFLICT, "no_refills_left", message),
+        EconomyError::UnknownTask => refused(StatusCode::NOT_FOUND, "not_found", message),
+        EconomyError::ChannelUncheckable => {
+            refused(StatusCode::CONFLICT, "channel_check_failed", message)
+        }
+        EconomyError::TelegramUnreachable => ApiError::Unavailable(5),
     }
 }
 

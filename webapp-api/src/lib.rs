@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
-use game::{Game, Rate};
+use game::{ChatMembers, Game, Rate};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
@@ -52,6 +52,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The Mini App's files.
     pub assets: Arc<routes::assets::Assets>,
+    /// Checks channel tasks (the bot's token on the Bot API); `None` without a bot.
+    pub chat_members: Option<Arc<dyn ChatMembers>>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             options: Arc::new(options),
             metrics: observe::prometheus(),
             assets: Arc::new(routes::assets::Assets::embedded()),
+            chat_members: None,
         }
     }
 }
@@ -109,8 +112,12 @@ pub fn router(state: AppState) -> Router {
         .route("/claims/limits", get(claims::limits))
         .route("/upgrades", get(upgrades::list))
         .route("/upgrades/{id}/buy", post(upgrades::buy))
+        .route("/boosts", get(boosts::list))
+        .route("/boosts/{id}/buy", post(boosts::buy))
         .route("/daily", post(daily::claim))
         .route("/referrals", get(referrals::list))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}/check", post(tasks::check))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), ip_limit));

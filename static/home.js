@@ -1,4 +1,4 @@
-// The Tap screen: balance, level, the coin, energy and profit per hour.
+// The Tap screen: balance, level, league, the coin, energy and profit per hour.
 // Rendering is coalesced into one animation frame; animations are
 // transform/opacity only so they stay on the compositor.
 
@@ -12,6 +12,7 @@ export function createHome(sync) {
   const el = {
     balance: $('balance'),
     level: $('level'),
+    league: $('league'),
     coin: $('coin'),
     notice: $('notice'),
     energy: $('energy'),
@@ -62,6 +63,8 @@ export function createHome(sync) {
   function setMe(next) {
     me = next || {};
     el.level.textContent = t('level', { n: fmt(me.level ?? 1) });
+    el.league.hidden = !me.league;
+    el.league.textContent = me.league ? t('league', { name: me.league }) : '';
     el.profit.textContent = `+${fmt(me.passive_per_hour ?? 0)}`;
     el.profit.dataset.value = String(me.passive_per_hour ?? 0);
     shown = {};

@@ -1,4 +1,5 @@
-// The Top screen: the leaderboard, with the player's own row highlighted.
+// The Top screen: the leaderboard (all time, or coins earned this week), with the player's own
+// row highlighted.
 
 import { api } from './api.js';
 import { t, fmt } from './i18n.js';
@@ -46,8 +47,22 @@ export function createTop(sync, getMe) {
   const list = $('leaderboard');
   const status = $('top-status');
   const mine = $('my-rank');
+  const picks = document.querySelectorAll('.board-pick');
+  let board = 'global';
   let loadedAt = 0;
   let loading = null;
+
+  for (const b of picks) {
+    b.addEventListener('click', () => {
+      if (b.dataset.board === board) return;
+      board = b.dataset.board;
+      for (const o of picks) o.setAttribute('aria-pressed', String(o === b));
+      list.textContent = '';
+      mine.hidden = true;
+      if (loading) loading.then(() => load(true));
+      else load(true);
+    });
+  }
 
   function say(text, retry) {
     status.textContent = text;
@@ -98,7 +113,9 @@ export function createTop(sync, getMe) {
     loading = (async () => {
       try {
         await sync.idle(2500); // so our own row shows the taps just made
-        const data = await api('/leaderboard?limit=100');
+        const want = board;
+        const data = await api(`/leaderboard?limit=100&board=${want}`);
+        if (want !== board) return; // another board was picked meanwhile: it loads next
         loadedAt = Date.now();
         render(data);
       } catch {

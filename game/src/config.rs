@@ -21,6 +21,8 @@ pub struct GameConfig {
     pub limits: LimitsConfig,
     /// Player levels by coins ever earned.
     pub levels: LevelsConfig,
+    /// Leagues by coins ever earned.
+    pub leagues: LeaguesConfig,
     /// The Telegram bot's per-player command limit.
     pub bot: BotLimitsConfig,
     /// Upgrade cards (`[[upgrades]]`); a file that lists any replaces the built-in set.
@@ -45,6 +47,7 @@ impl Default for GameConfig {
             claims: ClaimsConfig::default(),
             limits: LimitsConfig::default(),
             levels: LevelsConfig::default(),
+            leagues: LeaguesConfig::default(),
             bot: BotLimitsConfig::default(),
             upgrades: UpgradeConfig::built_in(),
             passive: PassiveConfig::default(),
@@ -407,6 +410,28 @@ impl Default for LevelsConfig {
     }
 }
 
+/// `[leagues]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeaguesConfig {
+    /// The leagues' names, lowest first (1 to 20, each 1 to 32 characters, all different).
+    pub names: Vec<String>,
+    /// Coins ever earned needed for the second league, the third, …; the first needs nothing.
+    /// One fewer than `names`, strictly increasing.
+    pub thresholds: Vec<i64>,
+}
+
+impl Default for LeaguesConfig {
+    fn default() -> Self {
+        Self {
+            names: ["Bronze", "Silver", "Gold", "Platinum", "Diamond"]
+                .map(String::from)
+                .to_vec(),
+            thresholds: vec![50_000, 500_000, 5_000_000, 50_000_000],
+        }
+    }
+}
+
 /// `[bot]`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -495,7 +520,46 @@ impl GameConfig {
             }
             previous = threshold;
         }
+        self.check_leagues()?;
         self.check_economy()
+    }
+
+    fn check_leagues(&self) -> Result<(), ConfigError> {
+        let l = &self.leagues;
+        if l.names.is_empty() || l.names.len() > 20 {
+            return Err(ConfigError(format!(
+                "leagues.names must list 1 to 20 leagues, got {}",
+                l.names.len()
+            )));
+        }
+        for (i, name) in l.names.iter().enumerate() {
+            let chars = name.trim().chars().count();
+            if chars == 0 || chars > 32 || name.trim() != name {
+                return Err(ConfigError(format!(
+                    "leagues.names[{i}] must be 1 to 32 characters without surrounding spaces, got {name:?}"
+                )));
+            }
+            if l.names[..i].contains(name) {
+                return Err(ConfigError(format!("leagues.names[{i}] repeats {name:?}")));
+            }
+        }
+        if l.thresholds.len() + 1 != l.names.len() {
+            return Err(ConfigError(format!(
+                "leagues.thresholds must have one value fewer than leagues.names ({}), got {}",
+                l.names.len() - 1,
+                l.thresholds.len()
+            )));
+        }
+        let mut previous = 0;
+        for (i, &threshold) in l.thresholds.iter().enumerate() {
+            if threshold <= previous {
+                return Err(ConfigError(format!(
+                    "leagues.thresholds[{i}] must be greater than {previous}, got {threshold}"
+                )));
+            }
+            previous = threshold;
+        }
+        Ok(())
     }
 
     fn check_economy(&self) -> Result<(), ConfigError> {
@@ -740,6 +804,17 @@ mod tests {
         assert_eq!(err.0, "energy.max must be at least 1, got 0");
         let err = GameConfig::parse("[levels]\nthresholds = [10, 5]\n").unwrap_err();
         assert!(err.0.starts_with("levels.thresholds[1]"), "{err}");
+        let err =
+            GameConfig::parse("[leagues]\nnames = [\"A\", \"B\"]\nthresholds = []\n").unwrap_err();
+        assert!(err.0.starts_with("leagues.thresholds must have"), "{err}");
+        let err =
+            GameConfig::parse("[leagues]\nnames = [\"A\", \"A\"]\nthresholds = [5]\n").unwrap_err();
+        assert_eq!(err.0, "leagues.names[1] repeats \"A\"");
+        let err =
+            GameConfig::parse("[leagues]\nnames = [\"A\", \"B\"]\nthresholds = [0]\n").unwrap_err();
+        assert!(err.0.starts_with("leagues.thresholds[0]"), "{err}");
+        let err = GameConfig::parse("[leagues]\nnames = []\nthresholds = []\n").unwrap_err();
+        assert!(err.0.starts_with("leagues.names must list"), "{err}");
         let err = GameConfig::parse("[passive]\ncap_hours = 0\n").unwrap_err();
         assert_eq!(err.0, "passive.cap_hours must be at least 1, got 0");
         let err = GameConfig::parse("[daily]\nrewards = []\n").unwrap_err();

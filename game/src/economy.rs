@@ -224,6 +224,7 @@ impl Game {
             // The database has the truth; the next change records the newer balance.
             tracing::warn!(error = %e, player = p.id, "leaderboard update failed");
         }
+        self.week_record(p.id, p.version, p.total_earned).await;
     }
 
     /// Credits the passive income due to the player now, once however many visits race. Returns

@@ -55,6 +55,8 @@ pub struct PlayerView {
     pub while_away: i64,
     /// Level by coins ever earned.
     pub level: u32,
+    /// League's name by coins ever earned.
+    pub league: String,
     /// Coins ever earned.
     pub total_earned: i64,
     /// The last tap batch applied.
@@ -154,7 +156,8 @@ impl Game {
             }
         }
         let data = self.inner.key.verify(raw, now / 1000, self.inner.max_age)?;
-        self.upsert_player(&data.user, now).await?;
+        self.sign_in_player(&data.user, data.start_param.as_deref(), now)
+            .await?;
         let expires_at = data.auth_date + self.inner.max_age;
         let ttl = (expires_at - now / 1000).clamp(1, SESSION_TTL_SECS);
         let session = crate::store::Session {
@@ -254,6 +257,7 @@ impl Game {
             passive_per_hour: p.passive_per_hour,
             while_away,
             level: rules::level_for(p.total_earned, &self.inner.cfg),
+            league: rules::league_for(p.total_earned, &self.inner.cfg).to_owned(),
             total_earned: p.total_earned,
             last_seq: p.last_seq,
             server_time: now,
@@ -313,6 +317,7 @@ impl Game {
                     // The database has the truth; the next batch records the newer balance.
                     tracing::warn!(error = %e, player = id, "leaderboard update failed");
                 }
+                self.week_record(id, p.version + 1, next.total_earned).await;
             }
             return Ok(TapResult {
                 accepted,
@@ -420,10 +425,46 @@ impl Game {
         self.inner.board.record(id, version, balance).await
     }
 
+    /// Adds the coins earned since the last write to this week's board (a failure is logged: the
+    /// next write of this player makes it up).
+    pub(crate) async fn week_record(&self, id: i64, version: i64, total_earned: i64) {
+        let week = rules::iso_week(self.now_ms());
+        let board = &self.inner.board;
+        if let Err(e) = board.record_earned(&week, id, version, total_earned).await {
+            tracing::warn!(error = %e, player = id, "weekly leaderboard update failed");
+        }
+    }
+
     /// The `limit` best players and the caller's own rank.
     pub async fn leaderboard(&self, id: i64, limit: usize) -> Result<LeaderboardView, GameError> {
+        self.leaderboard_of(id, limit, false).await
+    }
+
+    /// The `limit` players who earned most this ISO week (UTC) and the caller's own rank; the
+    /// rows' `balance` is the coins earned this week.
+    pub async fn week_leaderboard(
+        &self,
+        id: i64,
+        limit: usize,
+    ) -> Result<LeaderboardView, GameError> {
+        self.leaderboard_of(id, limit, true).await
+    }
+
+    async fn leaderboard_of(
+        &self,
+        id: i64,
+        limit: usize,
+        week: bool,
+    ) -> Result<LeaderboardView, GameError> {
         let me = self.playing(id).await?;
-        let top = self.inner.board.top(limit).await?;
+        let board = &self.inner.board;
+        let this_week = rules::iso_week(self.now_ms());
+        let (top, mine) = if week {
+            let top = board.week_top(&this_week, limit).await?;
+            (top, board.week_score(&this_week, id).await?)
+        } else {
+            (board.top(limit).await?, me.balance)
+        };
         let ids: Vec<i64> = top.iter().map(|(id, _)| *id).collect();
         let names: HashMap<i64, String> = if ids.is_empty() {
             HashMap::new()
@@ -456,12 +497,16 @@ impl Game {
                 balance,
             });
         }
-        let rank = self.inner.board.rank_of(me.balance).await?;
+        let rank = if week {
+            board.week_rank_of(&this_week, mine).await?
+        } else {
+            board.rank_of(mine).await?
+        };
         Ok(LeaderboardView {
             top: entries,
             me: MyRank {
                 rank,
-                balance: me.balance,
+                balance: mine,
             },
         })
     }
@@ -477,7 +522,7 @@ impl Game {
         loop {
             let page = player::Entity::find()
                 .filter(player::Column::Id.gt(after))
-                .filter(player::Column::Balance.gt(0))
+                .filter(player::Column::TotalEarned.gt(0))
                 .filter(player::Column::Banned.eq(false))
                 .order_by_asc(player::Column::Id)
                 .limit(5_000)
@@ -486,7 +531,14 @@ impl Game {
             let Some(last) = page.last() else { break };
             after = last.id;
             for p in &page {
-                self.inner.board.record(p.id, p.version, p.balance).await?;
+                if p.balance > 0 {
+                    self.inner.board.record(p.id, p.version, p.balance).await?;
+                }
+                // The weekly board counts from here: earlier coins are not this week's news.
+                self.inner
+                    .board
+                    .baseline_earned(p.id, p.version, p.total_earned)
+                    .await?;
             }
             seeded += page.len() as u64;
         }

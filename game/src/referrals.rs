@@ -6,6 +6,11 @@
 //! player this very start created, never to oneself, and only to a referrer who exists. Two
 //! concurrent starts of one new player cannot bind twice: the second update matches no row.
 //!
+//! The Mini App's sign-in binds the same way from the signed `start_param` of its init data
+//! (`ref_<id>`, carried by a `t.me/<bot>/<app>?startapp=ref_<id>` link): [`Game::authenticate`]
+//! goes through `sign_in_player`, which binds only when that sign-in created the player; an
+//! unknown or own id binds nothing.
+//!
 //! A referred friend becomes active on their first visit (`GET /me`, or the bot's `/balance`):
 //! then both the friend and the referrer get `referrals.bonus` (`premium_bonus` for a Telegram
 //! Premium friend) in one transaction — a compare-and-swap on each player's row version and two
@@ -62,37 +67,76 @@ impl Game {
         let existed = player::Entity::find_by_id(user.id).one(db).await?;
         let now = self.now_ms();
         self.upsert_player(user, now).await?;
-        let _writer = self.sqlite_writer().await;
-        unreachable_player::Entity::delete_by_id(user.id)
-            .exec(db)
-            .await?;
-        let banned = existed.as_ref().is_some_and(|p| p.banned);
-        let mut bound = None;
-        if existed.is_none() {
-            if let Some(referrer) = referral.filter(|r| *r != user.id) {
-                let known = player::Entity::find_by_id(referrer)
-                    .one(db)
-                    .await?
-                    .is_some();
-                if known {
-                    let updated = player::Entity::update_many()
-                        .col_expr(player::Column::ReferrerId, Expr::value(referrer))
-                        .filter(player::Column::Id.eq(user.id))
-                        .filter(player::Column::ReferrerId.is_null())
-                        .filter(player::Column::CreatedAt.eq(now))
-                        .exec(db)
-                        .await?;
-                    if updated.rows_affected == 1 {
-                        bound = Some(referrer);
-                    }
-                }
-            }
+        {
+            let _writer = self.sqlite_writer().await;
+            unreachable_player::Entity::delete_by_id(user.id)
+                .exec(db)
+                .await?;
         }
+        let banned = existed.as_ref().is_some_and(|p| p.banned);
+        let bound = match referral {
+            Some(referrer) if existed.is_none() => {
+                self.bind_referral(user.id, referrer, now).await?
+            }
+            _ => None,
+        };
         Ok(Started {
             new: existed.is_none(),
             referrer: bound,
             banned,
         })
+    }
+
+    /// Creates or refreshes the player behind the Mini App's init data, binding the referral of
+    /// its signed `start_param` (`ref_<id>`) exactly as `/start` does: only if this sign-in created
+    /// the player (see the module header).
+    pub(crate) async fn sign_in_player(
+        &self,
+        user: &TelegramUser,
+        start_param: Option<&str>,
+        now: i64,
+    ) -> Result<(), GameError> {
+        let referral = start_param.and_then(parse_referral);
+        // Only init data that carries a referral pays for the extra read.
+        let existed = match referral {
+            Some(_) => player::Entity::find_by_id(user.id)
+                .one(self.db())
+                .await?
+                .is_some(),
+            None => true,
+        };
+        self.upsert_player(user, now).await?;
+        if let Some(referrer) = referral.filter(|_| !existed) {
+            self.bind_referral(user.id, referrer, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Binds `referrer` to the player `id` created at `created_at`, if the referrer is someone
+    /// else who exists and the player has none yet; returns the referrer bound.
+    async fn bind_referral(
+        &self,
+        id: i64,
+        referrer: i64,
+        created_at: i64,
+    ) -> Result<Option<i64>, GameError> {
+        if referrer == id
+            || player::Entity::find_by_id(referrer)
+                .one(self.db())
+                .await?
+                .is_none()
+        {
+            return Ok(None);
+        }
+        let _writer = self.sqlite_writer().await;
+        let updated = player::Entity::update_many()
+            .col_expr(player::Column::ReferrerId, Expr::value(referrer))
+            .filter(player::Column::Id.eq(id))
+            .filter(player::Column::ReferrerId.is_null())
+            .filter(player::Column::CreatedAt.eq(created_at))
+            .exec(self.db())
+            .await?;
+        Ok((updated.rows_affected == 1).then_some(referrer))
     }
 
     /// Pays the bonus of `friend` becoming active, to them and their referrer, once (see the

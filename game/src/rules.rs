@@ -209,6 +209,48 @@ pub fn level_for(total_earned: i64, cfg: &GameConfig) -> u32 {
         .count() as u32
 }
 
+/// The league's name for coins ever earned: the last whose threshold is reached.
+pub fn league_for(total_earned: i64, cfg: &GameConfig) -> &str {
+    let reached = cfg
+        .leagues
+        .thresholds
+        .iter()
+        .take_while(|t| total_earned >= **t)
+        .count();
+    &cfg.leagues.names[reached]
+}
+
+/// The ISO week (UTC, weeks start on Monday) of a unix-ms instant, as `2026-W49`.
+pub fn iso_week(ms: i64) -> String {
+    let day = ms.div_euclid(86_400_000);
+    // 1970-01-01 was a Thursday; the Thursday of an ISO week names its year.
+    let thursday = day - (day + 3).rem_euclid(7) + 3;
+    let year = civil_year(thursday);
+    let week = (thursday - days_from_civil_jan1(year)) / 7 + 1;
+    format!("{year}-W{week:02}")
+}
+
+/// The year of a day counted from 1970-01-01 (proleptic Gregorian).
+fn civil_year(day: i64) -> i64 {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    yoe + era * 400 + i64::from(mp >= 10)
+}
+
+/// The day (from 1970-01-01) of January 1st of `year`.
+fn days_from_civil_jan1(year: i64) -> i64 {
+    let y = year - 1;
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    // January is month 11 of the previous March-based year: day of year 306.
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306;
+    era * 146_097 + doe - 719_468
+}
+
 /// The largest cost or income a card can reach, whatever its growth: far from any overflow.
 pub const MAX_COINS: i64 = 1_000_000_000_000_000;
 
@@ -638,6 +680,27 @@ mod tests {
             "a missed day"
         );
         assert_eq!(daily_claim(2, Some(101), 101, &r), Err(AlreadyClaimed));
+    }
+
+    #[test]
+    fn iso_weeks_start_on_monday_utc() {
+        // 2026-12-03 is a Thursday in week 49; 2026-12-07 00:00 UTC starts week 50.
+        assert_eq!(iso_week(1_796_256_000_000), "2026-W49");
+        assert_eq!(iso_week(1_796_601_600_000 - 1), "2026-W49");
+        assert_eq!(iso_week(1_796_601_600_000), "2026-W50");
+        // 2021-01-03 (Sunday) belongs to 2020-W53; 2024-12-30 (Monday) to 2025-W01.
+        assert_eq!(iso_week(1_609_632_000_000), "2020-W53");
+        assert_eq!(iso_week(1_735_516_800_000), "2025-W01");
+        assert_eq!(iso_week(0), "1970-W01");
+    }
+
+    #[test]
+    fn leagues_follow_total_earned() {
+        assert_eq!(league_for(0, &cfg()), "Bronze");
+        assert_eq!(league_for(49_999, &cfg()), "Bronze");
+        assert_eq!(league_for(50_000, &cfg()), "Silver");
+        assert_eq!(league_for(5_000_000, &cfg()), "Platinum");
+        assert_eq!(league_for(i64::MAX, &cfg()), "Diamond");
     }
 
     #[test]

@@ -193,6 +193,16 @@ test('demo player: taps are saved, survive a reload, and show in the Top list', 
     assert.match(await mine.innerText(), /10/);
     assert.equal(await page.getByTestId('tab-top').getAttribute('aria-selected'), 'true');
     await shot(page, '3-top');
+    // This week's board: the same 10 coins, all earned this week.
+    await page.getByTestId('board-week').click();
+    assert.equal(await page.getByTestId('board-week').getAttribute('aria-pressed'), 'true');
+    await mine.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await mine.getAttribute('data-balance'), '10', 'the weekly board counts this week');
+    const pick = await page.getByTestId('board-week').boundingBox();
+    assert.ok(pick.height >= 44, `the board switch is ${pick.height}px tall`);
+    await shot(page, '3-top-week');
+    await page.getByTestId('board-global').click();
+    await mine.waitFor({ state: 'visible', timeout: 15_000 });
 
     await page.getByTestId('tab-tap').click();
     await page.getByTestId('coin').waitFor({ state: 'visible' });
@@ -404,6 +414,7 @@ test('inside Telegram: init data, theme, language, haptics, BackButton', { timeo
         safeTop: cs.getPropertyValue('--safe-top').trim(),
         safeBottom: cs.getPropertyValue('--safe-bottom').trim(),
         level: document.getElementById('level').textContent,
+        league: document.querySelector('[data-testid=league]').textContent,
         tab: document.querySelector('[data-testid=tab-top]').textContent,
       };
     });
@@ -412,6 +423,7 @@ test('inside Telegram: init data, theme, language, haptics, BackButton', { timeo
     assert.equal(env.body, 'rgb(250, 250, 250)');
     assert.equal(env.lang, 'ru');
     assert.match(env.level, /Уровень/);
+    assert.equal(env.league, 'Лига: Bronze', 'the league shows under the level');
     assert.match(env.tab, /Топ/);
     assert.equal(env.appH, '700px', 'viewportStableHeight is the app height');
     assert.equal(env.safeTop, '10px');

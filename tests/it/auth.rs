@@ -29,6 +29,7 @@ async fn valid_init_data_creates_the_player_with_full_energy(backend: Backend) {
     assert_eq!(me.body["tap_power"], 1);
     assert_eq!(me.body["passive_per_hour"], 0);
     assert_eq!(me.body["level"], 1);
+    assert_eq!(me.body["league"], "Bronze");
     let server_time = me.body["server_time"].as_i64().unwrap();
     assert!((server_time - app.game.now_ms()).abs() < 60_000);
     app.stop().await;

@@ -1,11 +1,14 @@
 //! The leaderboard: order, shared ranks for ties, the caller's own rank, and the limit.
 
-use crate::support::{spawn_app, start, Backend, Options};
+use crate::support::{spawn_app, spawn_with, start, Backend, Options, ROOMY};
+use game::ManualClock;
+use std::sync::Arc;
 use testkit::both_backends;
 
 both_backends!(
     leaderboard_orders_players_and_ranks_me,
-    the_board_survives_a_restart
+    the_board_survives_a_restart,
+    the_weekly_board_counts_this_weeks_earnings_and_resets_on_monday
 );
 
 async fn leaderboard_orders_players_and_ranks_me(backend: Backend) {
@@ -64,6 +67,89 @@ async fn the_board_survives_a_restart(backend: Backend) {
     assert_eq!(board.body["top"][0]["id"], 62);
     assert_eq!(board.body["top"][1]["id"], 61);
     assert_eq!(board.body["me"]["rank"], 2);
+    // The weekly board never counts coins earned before a start-up again: Redis kept this week's
+    // scores; the in-process board starts the week afresh from each player's coins so far.
+    assert_eq!(again.taps(61, 5, 2).await.status, 200);
+    let week = again.get("/api/v1/leaderboard?board=week", 61).await;
+    let expected = if backend == Backend::Postgres { 35 } else { 5 };
+    assert_eq!(week.body["me"]["balance"], expected, "{:?}", week.body);
     again.stop().await;
+    stores.remove().await;
+}
+
+/// `(rank, id, score)` of each row of a board.
+fn rows(body: &serde_json::Value) -> Vec<(i64, i64, i64)> {
+    body["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["rank"].as_i64().unwrap(),
+                e["id"].as_i64().unwrap(),
+                e["balance"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn the_weekly_board_counts_this_weeks_earnings_and_resets_on_monday(backend: Backend) {
+    // Sunday 2026-12-06, two minutes before Monday 00:00 UTC.
+    const MONDAY: i64 = 1_796_601_600_000;
+    let clock = Arc::new(ManualClock::new(MONDAY - 120_000));
+    let options = Options {
+        game_toml: ROOMY,
+        clock: Some(clock.clone()),
+        ..Options::default()
+    };
+    let (app, stores) = spawn_with(backend, options).await;
+    for (player, count) in [(1, 30), (2, 50), (3, 30)] {
+        assert_eq!(app.taps(player, count, 1).await.body["accepted"], count);
+    }
+    let week = app.get("/api/v1/leaderboard?board=week", 4).await;
+    assert_eq!(week.status, 200, "{:?}", week.body);
+    let mut got = rows(&week.body);
+    got[1..].sort();
+    assert_eq!(
+        got,
+        vec![(1, 2, 50), (2, 1, 30), (2, 3, 30)],
+        "ties share a rank"
+    );
+    assert_eq!(week.body["me"]["rank"], 4);
+    assert_eq!(week.body["me"]["balance"], 0);
+    // A replayed batch earns nothing and adds nothing.
+    assert_eq!(app.taps(1, 30, 1).await.body["duplicate"], true);
+    let week = app.get("/api/v1/leaderboard?board=week", 1).await;
+    assert_eq!(
+        week.body["me"],
+        serde_json::json!({"rank": 2, "balance": 30})
+    );
+
+    // Monday 00:00 UTC: a new week, empty until someone earns; the global board is unchanged.
+    clock.advance(120_000);
+    let week = app.get("/api/v1/leaderboard?board=week", 1).await;
+    assert!(rows(&week.body).is_empty(), "{:?}", week.body);
+    assert_eq!(
+        week.body["me"],
+        serde_json::json!({"rank": 1, "balance": 0})
+    );
+    assert_eq!(app.taps(3, 5, 2).await.body["balance"], 35);
+    let week = app.get("/api/v1/leaderboard?board=week", 1).await;
+    assert_eq!(
+        rows(&week.body),
+        vec![(1, 3, 5)],
+        "only this week's coins count"
+    );
+    assert_eq!(
+        week.body["me"],
+        serde_json::json!({"rank": 2, "balance": 0})
+    );
+    let global = app.get("/api/v1/leaderboard?board=global", 1).await;
+    assert_eq!(rows(&global.body)[0], (1, 2, 50));
+    assert_eq!(rows(&global.body)[1], (2, 3, 35));
+    app.get("/api/v1/leaderboard?board=galaxy", 1)
+        .await
+        .assert_error(400, "invalid_board");
+    app.stop().await;
     stores.remove().await;
 }

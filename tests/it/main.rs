@@ -15,5 +15,6 @@ mod instances;
 mod leaderboard;
 mod limits;
 mod payouts;
+mod referrals;
 mod taps;
 mod wallets;

@@ -14,6 +14,7 @@ both_backends!(
     concurrent_batches_never_exceed_energy,
     one_seq_sent_concurrently_is_applied_once,
     balance_equals_the_ledger_after_a_random_run,
+    the_league_follows_coins_ever_earned,
 );
 
 fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
@@ -231,6 +232,23 @@ async fn balance_equals_the_ledger_after_a_random_run(backend: Backend) {
         assert_eq!(balance, app.ledger_sum(p).await, "player {p}");
         assert!(balance >= 0);
     }
+    app.stop().await;
+    stores.remove().await;
+}
+
+async fn the_league_follows_coins_ever_earned(backend: Backend) {
+    const TOML: &str = "[limits]\nplayer_per_second = 10000\nplayer_burst = 10000\n[leagues]\nnames = [\"Wood\", \"Stone\", \"Iron\"]\nthresholds = [10, 20]\n";
+    let (options, _clock) = clocked(TOML);
+    let (app, stores) = spawn_with(backend, options).await;
+    assert_eq!(app.get("/api/v1/me", 1).await.body["league"], "Wood");
+    assert_eq!(app.taps(1, 9, 1).await.body["balance"], 9);
+    assert_eq!(app.get("/api/v1/me", 1).await.body["league"], "Wood");
+    app.taps(1, 1, 2).await;
+    assert_eq!(app.get("/api/v1/me", 1).await.body["league"], "Stone");
+    app.taps(1, 15, 3).await;
+    let me = app.get("/api/v1/me", 1).await;
+    assert_eq!(me.body["total_earned"], 25);
+    assert_eq!(me.body["league"], "Iron");
     app.stop().await;
     stores.remove().await;
 }

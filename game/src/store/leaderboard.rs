@@ -5,6 +5,14 @@
 //! board still ends on the newest balance. Rank is `1 + players with a strictly higher balance`.
 //! In Redis it is a sorted set (scores are exact for balances below 2^53) plus a hash of versions,
 //! updated together by one Lua script.
+//!
+//! The weekly board orders players by coins earned in one ISO week (UTC). Each write carries the
+//! player's row version and coins ever earned; the board keeps the last of both it saw per player
+//! and adds the growth since then to the week's score, so a replayed or late write adds nothing
+//! and a lost write is made up by the next one (at-least-once attempts, counted exactly once; only
+//! a write lost at the turn of a week may land in the next week). A player first seen by a fresh
+//! board counts all their coins ever earned in that week. In Redis each week is its own sorted set
+//! (`lb:week:<2026-W49>`, expiring after five weeks) beside one hash of the last writes.
 
 use super::{redis::RedisConn, StoreError};
 use async_trait::async_trait;
@@ -25,6 +33,29 @@ pub trait Leaderboard: Send + Sync {
     async fn rank_of(&self, balance: i64) -> Result<u64, StoreError>;
     /// How many players are on the board.
     async fn count(&self) -> Result<u64, StoreError>;
+    /// Adds to `week`'s score the coins earned since the last write, as of row `version` with
+    /// `total_earned` coins ever earned; nothing unless `version` is newer than the last write.
+    async fn record_earned(
+        &self,
+        week: &str,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError>;
+    /// The `limit` highest scores of `week`, highest first: `(player, coins earned)`.
+    async fn week_top(&self, week: &str, limit: usize) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// A player's coins earned in `week` (0 if none).
+    async fn week_score(&self, week: &str, player: i64) -> Result<i64, StoreError>;
+    /// `1 +` the number of players who earned strictly more than `score` in `week`.
+    async fn week_rank_of(&self, week: &str, score: i64) -> Result<u64, StoreError>;
+    /// Sets where weekly counting starts for a player the board has not seen (at start-up, so
+    /// that coins earned before it are not counted into this week); a known player is left as is.
+    async fn baseline_earned(
+        &self,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError>;
 }
 
 #[derive(Default)]
@@ -33,10 +64,38 @@ struct Board {
     players: HashMap<i64, (i64, i64)>,
 }
 
+impl Board {
+    fn top(&self, limit: usize) -> Vec<(i64, i64)> {
+        self.order
+            .iter()
+            .take(limit)
+            .map(|(std::cmp::Reverse(bal), id)| (*id, *bal))
+            .collect()
+    }
+
+    fn rank_of(&self, score: i64) -> u64 {
+        // Entries sort by descending score, so those strictly higher come before (score, MIN).
+        let higher = self
+            .order
+            .range(..(std::cmp::Reverse(score), i64::MIN))
+            .count();
+        1 + higher as u64
+    }
+}
+
 /// The board in this process.
 #[derive(Default)]
 pub struct MemoryLeaderboard {
     board: Mutex<Board>,
+    weeks: Mutex<Weeks>,
+}
+
+#[derive(Default)]
+struct Weeks {
+    /// The last write per player: `(version, total_earned)`.
+    last: HashMap<i64, (i64, i64)>,
+    /// Per week, players by coins earned (the version in `Board` is unused here).
+    boards: HashMap<String, Board>,
 }
 
 #[async_trait]
@@ -63,26 +122,71 @@ impl Leaderboard for MemoryLeaderboard {
     }
 
     async fn top(&self, limit: usize) -> Result<Vec<(i64, i64)>, StoreError> {
-        let b = self.board.lock().expect("board lock");
-        Ok(b.order
-            .iter()
-            .take(limit)
-            .map(|(std::cmp::Reverse(bal), id)| (*id, *bal))
-            .collect())
+        Ok(self.board.lock().expect("board lock").top(limit))
     }
 
     async fn rank_of(&self, balance: i64) -> Result<u64, StoreError> {
-        let b = self.board.lock().expect("board lock");
-        // Entries sort by descending balance, so those strictly higher come before (balance, MIN).
-        let higher = b
-            .order
-            .range(..(std::cmp::Reverse(balance), i64::MIN))
-            .count();
-        Ok(1 + higher as u64)
+        Ok(self.board.lock().expect("board lock").rank_of(balance))
     }
 
     async fn count(&self) -> Result<u64, StoreError> {
         Ok(self.board.lock().expect("board lock").players.len() as u64)
+    }
+
+    async fn record_earned(
+        &self,
+        week: &str,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError> {
+        let mut w = self.weeks.lock().expect("weeks lock");
+        let base = match w.last.get(&player) {
+            Some(&(v, _)) if v >= version => return Ok(()),
+            Some(&(_, earned)) => earned,
+            None => 0,
+        };
+        w.last.insert(player, (version, total_earned));
+        let grown = total_earned - base;
+        if grown > 0 {
+            // Only the current week is ever read: past weeks go (Redis lets them expire).
+            w.boards.retain(|k, _| k == week);
+            let b = w.boards.entry(week.to_owned()).or_default();
+            let old = b.players.get(&player).map_or(0, |&(_, s)| s);
+            b.order.remove(&(std::cmp::Reverse(old), player));
+            b.players.insert(player, (0, old + grown));
+            b.order.insert((std::cmp::Reverse(old + grown), player));
+        }
+        Ok(())
+    }
+
+    async fn week_top(&self, week: &str, limit: usize) -> Result<Vec<(i64, i64)>, StoreError> {
+        let w = self.weeks.lock().expect("weeks lock");
+        Ok(w.boards.get(week).map_or_else(Vec::new, |b| b.top(limit)))
+    }
+
+    async fn week_score(&self, week: &str, player: i64) -> Result<i64, StoreError> {
+        let w = self.weeks.lock().expect("weeks lock");
+        Ok(w.boards
+            .get(week)
+            .and_then(|b| b.players.get(&player))
+            .map_or(0, |&(_, s)| s))
+    }
+
+    async fn week_rank_of(&self, week: &str, score: i64) -> Result<u64, StoreError> {
+        let w = self.weeks.lock().expect("weeks lock");
+        Ok(w.boards.get(week).map_or(1, |b| b.rank_of(score)))
+    }
+
+    async fn baseline_earned(
+        &self,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError> {
+        let mut w = self.weeks.lock().expect("weeks lock");
+        w.last.entry(player).or_insert((version, total_earned));
+        Ok(())
     }
 }
 
@@ -90,7 +194,28 @@ impl Leaderboard for MemoryLeaderboard {
 pub struct RedisLeaderboard {
     conn: RedisConn,
     record: Script,
+    record_earned: Script,
 }
+
+/// Weekly boards expire five weeks after their last write.
+const WEEK_TTL_SECS: i64 = 5 * 7 * 86_400;
+
+const RECORD_EARNED: &str = r#"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local base = 0
+if current then
+  local sep = string.find(current, ':', 1, true)
+  if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(ARGV[2]) then return 0 end
+  base = tonumber(string.sub(current, sep + 1))
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+local grown = tonumber(ARGV[3]) - base
+if grown > 0 then
+  redis.call('ZINCRBY', KEYS[2], grown, ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+return 1
+"#;
 
 const RECORD: &str = r#"
 local current = redis.call('HGET', KEYS[2], ARGV[1])
@@ -106,7 +231,12 @@ impl RedisLeaderboard {
         Self {
             conn,
             record: Script::new(RECORD),
+            record_earned: Script::new(RECORD_EARNED),
         }
+    }
+
+    fn week_key(&self, week: &str) -> String {
+        self.conn.key(&format!("lb:week:{week}"))
     }
 
     fn keys(&self) -> (String, String) {
@@ -172,5 +302,71 @@ impl Leaderboard for RedisLeaderboard {
         let (board, _) = self.keys();
         let mut c = self.conn.get().await?;
         Ok(c.zcard(board).await?)
+    }
+
+    async fn record_earned(
+        &self,
+        week: &str,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn.get().await?;
+        let _: i64 = self
+            .record_earned
+            .key(self.conn.key("lb:earned"))
+            .key(self.week_key(week))
+            .arg(player)
+            .arg(version)
+            .arg(total_earned)
+            .arg(WEEK_TTL_SECS)
+            .invoke_async(&mut c)
+            .await?;
+        Ok(())
+    }
+
+    async fn week_top(&self, week: &str, limit: usize) -> Result<Vec<(i64, i64)>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut c = self.conn.get().await?;
+        let rows: Vec<(i64, f64)> = c
+            .zrevrange_withscores(self.week_key(week), 0, limit as isize - 1)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, score)| (id, score as i64))
+            .collect())
+    }
+
+    async fn week_score(&self, week: &str, player: i64) -> Result<i64, StoreError> {
+        let mut c = self.conn.get().await?;
+        let score: Option<f64> = c.zscore(self.week_key(week), player).await?;
+        Ok(score.map_or(0, |s| s as i64))
+    }
+
+    async fn week_rank_of(&self, week: &str, score: i64) -> Result<u64, StoreError> {
+        let mut c = self.conn.get().await?;
+        let higher: u64 = c
+            .zcount(self.week_key(week), format!("({score}"), "+inf")
+            .await?;
+        Ok(1 + higher)
+    }
+
+    async fn baseline_earned(
+        &self,
+        player: i64,
+        version: i64,
+        total_earned: i64,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn.get().await?;
+        let _: bool = c
+            .hset_nx(
+                self.conn.key("lb:earned"),
+                player,
+                format!("{version}:{total_earned}"),
+            )
+            .await?;
+        Ok(())
     }
 }

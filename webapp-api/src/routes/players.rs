@@ -37,13 +37,15 @@ pub async fn taps(
     Ok(Json(state.game.tap(player.id, batch).await?))
 }
 
-/// `GET /api/v1/leaderboard?limit=n`, n in 1..=100 (default 100).
+/// `GET /api/v1/leaderboard?limit=n&board=global|week`, n in 1..=100 (default 100); `week` orders
+/// by coins earned this ISO week (UTC).
 pub async fn leaderboard(
     State(state): State<AppState>,
     player: Player,
     RawQuery(query): RawQuery,
 ) -> Result<Json<LeaderboardView>, ApiError> {
     let mut limit = 100;
+    let mut week = false;
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "limit" {
             limit = value
@@ -56,7 +58,21 @@ pub async fn leaderboard(
                         "limit must be a whole number from 1 to 100.".into(),
                     )
                 })?;
+        } else if key == "board" {
+            week = match value.as_ref() {
+                "global" => false,
+                "week" => true,
+                _ => {
+                    return Err(ApiError::Invalid(
+                        "invalid_board",
+                        "board must be global or week.".into(),
+                    ))
+                }
+            };
         }
+    }
+    if week {
+        return Ok(Json(state.game.week_leaderboard(player.id, limit).await?));
     }
     Ok(Json(state.game.leaderboard(player.id, limit).await?))
 }

@@ -22,7 +22,7 @@ export const BENCH = {
   taskMemoryMiB: 2048,
   /**
    * Sustained `POST /api/v1/taps` batches per second per task: the PostgreSQL + Redis row of
-   * bench/RESULTS.md measured 726–1068 batches/s across runs on a 2-core machine where the server
+   * bench/RESULTS.md measured 726–1121 batches/s across runs on a 2-core machine where the server
    * shared the cores with the load generator, PostgreSQL and Redis; a 1-vCPU task talking to Aurora
    * and ElastiCache gets its core to itself, so 1000 is the round figure used, at p99 ≈ 50 ms.
    */

@@ -28,14 +28,7 @@ async fn claim(app: &TestApp, player: i64, amount: i64, key: &str) -> crate::sup
 }
 
 async fn one_key_sent_concurrently_makes_one_claim_and_one_debit(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     app.fund_with_wallet(1, 5000).await;
     let answers = join_all((0..10).map(|_| claim(&app, 1, 1200, "key-1"))).await;
     let created = answers.iter().filter(|a| a.status == 201).count();
@@ -73,14 +66,7 @@ async fn one_key_sent_concurrently_makes_one_claim_and_one_debit(backend: Backen
 }
 
 async fn concurrent_claims_for_the_whole_balance_let_exactly_one_through(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     app.fund_with_wallet(2, 3000).await;
     let answers = join_all((0..12).map(|i| {
         let key = format!("whole-{i}");
@@ -112,14 +98,7 @@ async fn concurrent_claims_for_the_whole_balance_let_exactly_one_through(backend
 }
 
 async fn claims_are_refused_with_clear_reasons(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     assert_eq!(app.taps(3, 500, 1).await.body["balance"], 500);
     claim(&app, 3, 200, "a")
         .await
@@ -168,14 +147,7 @@ async fn claims_are_refused_with_clear_reasons(backend: Backend) {
 
 async fn daily_caps_and_cooldown_hold(backend: Backend) {
     const CAPS: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\nplayer_daily_cap = 1000\nglobal_daily_cap = 1500\n";
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: CAPS,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(CAPS)).await;
     app.fund_with_wallet(4, 5000).await;
     app.fund_with_wallet(5, 5000).await;
     assert_eq!(claim(&app, 4, 600, "c1").await.status, 201);
@@ -194,14 +166,7 @@ async fn daily_caps_and_cooldown_hold(backend: Backend) {
     stores.remove().await;
 
     const COOL: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\ncooldown_secs = 3600\n";
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: COOL,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(COOL)).await;
     app.fund_with_wallet(6, 5000).await;
     assert_eq!(claim(&app, 6, 100, "e1").await.status, 201);
     let again = claim(&app, 6, 100, "e2").await;
@@ -218,14 +183,7 @@ async fn daily_caps_and_cooldown_hold(backend: Backend) {
 }
 
 async fn a_paused_game_refuses_claims(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     app.fund_with_wallet(7, 1000).await;
     app.game.set_claims_paused(99, true).await.unwrap();
     claim(&app, 7, 500, "p")
@@ -238,14 +196,7 @@ async fn a_paused_game_refuses_claims(backend: Backend) {
 }
 
 async fn a_refunded_claim_returns_the_coins_once(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     app.fund_with_wallet(8, 1000).await;
     let id = claim(&app, 8, 700, "r").await.body["id"].as_i64().unwrap();
     assert!(app
@@ -270,14 +221,7 @@ async fn a_refunded_claim_returns_the_coins_once(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_claim_form_shows_its_limits() {
     const CAPS: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\nplayer_daily_cap = 1000\ncooldown_secs = 60\n";
-    let (app, stores) = spawn_with(
-        Backend::Postgres,
-        Options {
-            game_toml: CAPS,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(Backend::Postgres, Options::game(CAPS)).await;
     app.fund_with_wallet(9, 2000).await;
     assert_eq!(claim(&app, 9, 300, "l1").await.status, 201);
     let limits = app.get("/api/v1/claims/limits", 9).await;

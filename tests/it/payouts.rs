@@ -82,14 +82,7 @@ fn temp_dir() -> std::path::PathBuf {
 }
 
 async fn export_writes_a_batch_and_an_admin_marks_it_sent(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     let a = claims_for(&app, 1, &[100, 250]).await;
     let b = claims_for(&app, 2, &[300]).await;
     let dir = temp_dir();
@@ -170,14 +163,7 @@ async fn export_writes_a_batch_and_an_admin_marks_it_sent(backend: Backend) {
 }
 
 async fn two_workers_never_export_one_claim_twice(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     let mut all = Vec::new();
     for p in 10..16 {
         all.extend(claims_for(&app, p, &[100, 100, 100]).await);
@@ -465,14 +451,7 @@ impl Courier for Inbox {
 }
 
 async fn a_failed_payout_is_refunded_and_the_player_told(backend: Backend) {
-    let (app, stores) = spawn_with(
-        backend,
-        Options {
-            game_toml: RICH,
-            ..Options::default()
-        },
-    )
-    .await;
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     let ids = claims_for(&app, 23, &[400]).await;
     assert_eq!(app.get("/api/v1/me", 23).await.body["balance"], 0);
     let inbox = Arc::new(Inbox::default());

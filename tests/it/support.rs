@@ -31,6 +31,16 @@ pub struct Options {
 /// Generous limits, so that only the tests about limits meet them.
 pub const ROOMY: &str = "[limits]\nplayer_per_second = 10000\nplayer_burst = 10000\nip_per_second = 100000\nip_burst = 100000\n";
 
+impl Options {
+    /// The defaults with another game file.
+    pub fn game(game_toml: &'static str) -> Options {
+        Options {
+            game_toml,
+            ..Options::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {

@@ -55,6 +55,11 @@ pub enum AdminCommand {
         /// The treasury's transaction hash.
         tx: String,
     },
+    /// Players flagged by the anti-cheat.
+    Suspects,
+    /// Clear a player's anti-cheat flags: `/clear_flags <id>`.
+    #[command(rename = "clear_flags")]
+    ClearFlags(i64),
 }
 
 /// The command names of `C` (without the slash), in declaration order.
@@ -113,6 +118,13 @@ mod tests {
         assert_eq!(admin_command_named("/grant x"), Some("grant".into()));
         assert_eq!(admin_command_named("/Ban@tapwave_bot"), Some("ban".into()));
         assert_eq!(admin_command_named("/top"), None);
+        assert_eq!(a("/suspects").unwrap(), AdminCommand::Suspects);
+        assert_eq!(a("/clear_flags 7").unwrap(), AdminCommand::ClearFlags(7));
+        assert!(a("/clear_flags").is_err());
+        assert_eq!(
+            admin_command_named("/clear_flags x"),
+            Some("clear_flags".into())
+        );
         assert!(is_known("/top") && is_known("/grant") && !is_known("/dance"));
     }
 }

@@ -39,7 +39,9 @@ pub fn schema() -> UpdateHandler<BotError> {
         .branch(dptree::case![AdminCommand::Grant { id, amount }].endpoint(grant))
         .branch(dptree::case![AdminCommand::Broadcast(text)].endpoint(broadcast))
         .branch(dptree::case![AdminCommand::Claims(action)].endpoint(claims))
-        .branch(dptree::case![AdminCommand::PayoutSent { batch, tx }].endpoint(payout_sent));
+        .branch(dptree::case![AdminCommand::PayoutSent { batch, tx }].endpoint(payout_sent))
+        .branch(dptree::case![AdminCommand::Suspects].endpoint(suspects))
+        .branch(dptree::case![AdminCommand::ClearFlags(id)].endpoint(clear_flags));
     let player = teloxide::filter_command::<PlayerCommand, _>()
         .branch(dptree::case![PlayerCommand::Start(payload)].endpoint(start))
         .branch(dptree::case![PlayerCommand::Play].endpoint(play))
@@ -586,4 +588,92 @@ async fn payout_sent(
     };
     tracing::info!(admin = uid(&user), batch = %batch, "payout batch sent");
     say(&bot, &msg, text).await
+}
+
+/// Open flags `/suspects` lists at most.
+const SUSPECTS_SHOWN: u64 = 30;
+
+/// A unix-ms instant as `YYYY-MM-DD HH:MM` (UTC).
+pub fn utc_minute(ms: i64) -> String {
+    // Howard Hinnant's days-to-civil, for the proleptic Gregorian calendar.
+    let days = ms.div_euclid(86_400_000);
+    let minute = ms.rem_euclid(86_400_000) / 60_000;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        minute / 60,
+        minute % 60
+    )
+}
+
+async fn suspects(bot: TgBot, msg: Message, user: User, game: Game, texts: Texts) -> HandlerResult {
+    let l = lang(&user);
+    let list = match game.suspects(SUSPECTS_SHOWN).await {
+        Ok(list) => list,
+        Err(e) => return oops(&bot, &msg, &texts, l, e).await,
+    };
+    tracing::info!(admin = uid(&user), open = list.len(), "suspects listed");
+    if list.is_empty() {
+        return say(&bot, &msg, texts.get(l, "msg.suspects_none")).await;
+    }
+    let mut text = texts.get(l, "msg.suspects_header");
+    for s in &list {
+        let line = texts.fill(
+            l,
+            "msg.suspects_line",
+            &[
+                ("id", &s.player_id),
+                ("name", &s.name),
+                ("reason", &s.reason),
+                ("detail", &s.detail),
+                ("when", &utc_minute(s.created_at)),
+            ],
+        );
+        // One Telegram message holds 4096 characters.
+        if text.chars().count() + line.chars().count() > 3800 {
+            text.push('\n');
+            text.push_str(&texts.get(l, "msg.suspects_more"));
+            break;
+        }
+        text.push('\n');
+        text.push_str(&line);
+    }
+    say(&bot, &msg, text).await
+}
+
+async fn clear_flags(
+    bot: TgBot,
+    msg: Message,
+    user: User,
+    id: i64,
+    game: Game,
+    texts: Texts,
+) -> HandlerResult {
+    let l = lang(&user);
+    let text = match game.clear_flags(uid(&user), id).await {
+        Ok(count) => texts.fill(l, "msg.clear_flags_done", &[("id", &id), ("count", &count)]),
+        Err(GameError::UnknownPlayer) => texts.fill(l, "msg.no_such_player", &[("id", &id)]),
+        Err(e) => return oops(&bot, &msg, &texts, l, e).await,
+    };
+    tracing::info!(admin = uid(&user), player = id, "flags cleared");
+    say(&bot, &msg, text).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_read_as_utc_minutes() {
+        assert_eq!(super::utc_minute(0), "1970-01-01 00:00");
+        // 2026-12-03 16:44:08 UTC.
+        assert_eq!(super::utc_minute(1_796_316_248_000), "2026-12-03 16:44");
+        assert_eq!(super::utc_minute(951_782_400_000), "2000-02-29 00:00");
+    }
 }

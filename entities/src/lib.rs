@@ -20,3 +20,9 @@ pub mod wallet;
 
 pub mod player_upgrade;
 pub mod task_start;
+
+pub mod cipher_guess;
+pub mod referral_share;
+
+pub mod player_flag;
+pub mod wallet_link;

@@ -87,7 +87,8 @@ impl Game {
     /// Bans `target` (see the module header); the API then answers it 403 `banned`.
     pub async fn ban(&self, admin: i64, target: i64) -> Result<BanChange, GameError> {
         let change = self.set_banned(admin, target, true).await?;
-        if let Err(e) = self.inner.board.remove(target).await {
+        let week = crate::rules::iso_week(self.now_ms());
+        if let Err(e) = self.inner.board.remove(target, &week).await {
             tracing::warn!(error = %e, player = target, "leaderboard removal failed");
         }
         Ok(change)

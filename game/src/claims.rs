@@ -57,6 +57,9 @@ pub enum ClaimError {
     /// An admin paused claims.
     #[error("claims are paused for now; your coins are safe")]
     Paused,
+    /// The player has an open anti-cheat flag and the game excludes flagged players from claims.
+    #[error("claims from this account are on hold while it is reviewed; your coins are safe, and support can tell you more")]
+    Flagged,
     /// Over the player's daily cap.
     #[error("this claim would pass today's limit of {cap} coins per player")]
     PlayerDailyCap {
@@ -251,6 +254,9 @@ impl Game {
         }
         if self.claims_paused().await? {
             return Err(ClaimError::Paused.into());
+        }
+        if cfg.exclude_flagged && self.is_flagged(player).await? {
+            return Err(ClaimError::Flagged.into());
         }
         let w = wallet::Entity::find_by_id(player)
             .one(self.db())
@@ -727,6 +733,7 @@ impl Game {
             "cooldown_left_secs": cooldown_left,
             "require_proven_wallet": c.require_proven_wallet,
             "paused": self.claims_paused().await?,
+            "flagged": c.exclude_flagged && self.is_flagged(player).await?,
             "balance": p.balance,
         }))
     }

@@ -17,6 +17,8 @@ pub struct GameConfig {
     pub taps: TapsConfig,
     /// Claims to a TON wallet.
     pub claims: ClaimsConfig,
+    /// The anti-cheat detector.
+    pub anticheat: AnticheatConfig,
     /// API rate limits shared by every instance.
     pub limits: LimitsConfig,
     /// Player levels by coins ever earned.
@@ -37,6 +39,10 @@ pub struct GameConfig {
     pub tasks: Vec<TaskConfig>,
     /// Referral bonuses.
     pub referrals: ReferralsConfig,
+    /// The daily combo: hidden cards to buy each UTC day.
+    pub combo: ComboConfig,
+    /// The daily cipher: a word to enter in Morse each UTC day.
+    pub cipher: CipherConfig,
 }
 
 impl Default for GameConfig {
@@ -45,6 +51,7 @@ impl Default for GameConfig {
             energy: EnergyConfig::default(),
             taps: TapsConfig::default(),
             claims: ClaimsConfig::default(),
+            anticheat: AnticheatConfig::default(),
             limits: LimitsConfig::default(),
             levels: LevelsConfig::default(),
             leagues: LeaguesConfig::default(),
@@ -55,6 +62,8 @@ impl Default for GameConfig {
             boosts: BoostsConfig::default(),
             tasks: TaskConfig::built_in(),
             referrals: ReferralsConfig::default(),
+            combo: ComboConfig::default(),
+            cipher: CipherConfig::default(),
         }
     }
 }
@@ -140,6 +149,51 @@ impl Default for DailyConfig {
     fn default() -> Self {
         Self {
             rewards: vec![500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000],
+        }
+    }
+}
+
+/// `[combo]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ComboConfig {
+    /// Upgrade cards drawn each UTC day, 0 to 10 (0: no combo; fewer when the game has fewer).
+    pub size: usize,
+    /// Coins for buying a level of every card of the day's combo on that day.
+    pub reward: i64,
+}
+
+impl Default for ComboConfig {
+    fn default() -> Self {
+        Self {
+            size: 3,
+            reward: 25_000,
+        }
+    }
+}
+
+/// `[cipher]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CipherConfig {
+    /// Words one of which is drawn each UTC day: 1 to 16 of `A`–`Z` and `0`–`9` (none: no cipher).
+    pub words: Vec<String>,
+    /// Coins for entering the day's word.
+    pub reward: i64,
+    /// Guesses a player has per day.
+    pub attempts_per_day: i64,
+}
+
+impl Default for CipherConfig {
+    fn default() -> Self {
+        Self {
+            words: [
+                "TAP", "COIN", "MOON", "WAVE", "TON", "GEM", "ROCKET", "WHALE",
+            ]
+            .map(String::from)
+            .to_vec(),
+            reward: 10_000,
+            attempts_per_day: 10,
         }
     }
 }
@@ -233,6 +287,12 @@ pub struct ReferralsConfig {
     pub bonus: i64,
     /// The same for a friend with Telegram Premium.
     pub premium_bonus: i64,
+    /// Share of a friend's earnings the player collects, in basis points (1000: 10 %; 0: none).
+    pub share_bps: i64,
+    /// Share of a friend's friend's earnings, in basis points (250: 2.5 %).
+    pub second_share_bps: i64,
+    /// Coins a player collects from one friend's (or friend's friend's) earnings at most, ever.
+    pub share_cap: i64,
 }
 
 impl Default for ReferralsConfig {
@@ -240,6 +300,9 @@ impl Default for ReferralsConfig {
         Self {
             bonus: 5_000,
             premium_bonus: 25_000,
+            share_bps: 1_000,
+            second_share_bps: 250,
+            share_cap: 1_000_000,
         }
     }
 }
@@ -340,6 +403,8 @@ pub struct ClaimsConfig {
     pub nanotons_per_coin: i64,
     /// Claims per payout batch.
     pub payout_batch: i64,
+    /// Whether a player with an open anti-cheat flag is refused claims (403 `claims_blocked`).
+    pub exclude_flagged: bool,
 }
 
 impl Default for ClaimsConfig {
@@ -355,6 +420,39 @@ impl Default for ClaimsConfig {
             proof_ttl_secs: 900,
             nanotons_per_coin: 1_000_000,
             payout_batch: 100,
+            exclude_flagged: false,
+        }
+    }
+}
+
+/// `[anticheat]`: what makes the detector flag a player (see `anticheat.rs`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnticheatConfig {
+    /// Whether the detector runs at all.
+    pub enabled: bool,
+    /// A batch is at the ceiling when its taps reach this share of what the human ceiling
+    /// allowed since the previous batch (or when the ceiling refused some of them).
+    pub ceiling_share: f64,
+    /// Consecutive batches at the ceiling that raise a `ceiling_rate` flag.
+    pub ceiling_batches: i64,
+    /// Tap intervals (`gaps`) collected before their regularity is judged.
+    pub regular_min_taps: i64,
+    /// Coefficient of variation of the intervals below which tapping is machine-regular.
+    pub regular_max_cv: f64,
+    /// Distinct players who linked one wallet that get each of them a `shared_wallet` flag.
+    pub accounts_per_wallet: i64,
+}
+
+impl Default for AnticheatConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ceiling_share: 0.9,
+            ceiling_batches: 30,
+            regular_min_taps: 200,
+            regular_max_cv: 0.05,
+            accounts_per_wallet: 3,
         }
     }
 }
@@ -498,6 +596,7 @@ impl GameConfig {
         at_least("claims.proof_ttl_secs", c.proof_ttl_secs, 60)?;
         at_least("claims.nanotons_per_coin", c.nanotons_per_coin, 1)?;
         at_least("claims.payout_batch", c.payout_batch, 1)?;
+        self.check_anticheat()?;
         for (i, d) in c.proof_domains.iter().enumerate() {
             if d.is_empty() || d.contains(['/', ' ', ':']) {
                 return Err(ConfigError(format!("claims.proof_domains[{i}] must be a host name like game.example.com, got {d:?}")));
@@ -521,7 +620,86 @@ impl GameConfig {
             previous = threshold;
         }
         self.check_leagues()?;
+        self.check_daily_loops()?;
         self.check_economy()
+    }
+
+    fn check_daily_loops(&self) -> Result<(), ConfigError> {
+        let most = crate::claims::MAX_AMOUNT;
+        let amount = |key: &str, v: i64| {
+            if (0..=most).contains(&v) {
+                Ok(())
+            } else {
+                Err(ConfigError(format!(
+                    "{key} must be from 0 to {most}, got {v}"
+                )))
+            }
+        };
+        let c = &self.combo;
+        if c.size > 10 {
+            return Err(ConfigError(format!(
+                "combo.size must be from 0 to 10, got {}",
+                c.size
+            )));
+        }
+        amount("combo.reward", c.reward)?;
+        let ci = &self.cipher;
+        for (i, w) in ci.words.iter().enumerate() {
+            let ok = (1..=16).contains(&w.len())
+                && w.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !ok {
+                return Err(ConfigError(format!(
+                    "cipher.words[{i}] must be 1 to 16 of A-Z and 0-9, got {w:?}"
+                )));
+            }
+        }
+        amount("cipher.reward", ci.reward)?;
+        if !(1..=1000).contains(&ci.attempts_per_day) {
+            return Err(ConfigError(format!(
+                "cipher.attempts_per_day must be from 1 to 1000, got {}",
+                ci.attempts_per_day
+            )));
+        }
+        let r = &self.referrals;
+        for (key, bps) in [
+            ("referrals.share_bps", r.share_bps),
+            ("referrals.second_share_bps", r.second_share_bps),
+        ] {
+            if !(0..=10_000).contains(&bps) {
+                return Err(ConfigError(format!(
+                    "{key} must be from 0 to 10000 (basis points), got {bps}"
+                )));
+            }
+        }
+        amount("referrals.share_cap", r.share_cap)
+    }
+
+    fn check_anticheat(&self) -> Result<(), ConfigError> {
+        let a = &self.anticheat;
+        let within = |key: &str, value: i64, min: i64, max: i64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError(format!(
+                    "anticheat.{key} must be from {min} to {max}, got {value}"
+                )))
+            }
+        };
+        let share = |key: &str, value: f64, min: f64, max: f64| {
+            if value.is_finite() && value > min && value <= max {
+                Ok(())
+            } else {
+                Err(ConfigError(format!(
+                    "anticheat.{key} must be above {min} and at most {max}, got {value}"
+                )))
+            }
+        };
+        share("ceiling_share", a.ceiling_share, 0.0, 1.0)?;
+        within("ceiling_batches", a.ceiling_batches, 1, 100_000)?;
+        within("regular_min_taps", a.regular_min_taps, 2, 100_000)?;
+        share("regular_max_cv", a.regular_max_cv, 0.0, 1.0)?;
+        within("accounts_per_wallet", a.accounts_per_wallet, 2, 1_000)
     }
 
     fn check_leagues(&self) -> Result<(), ConfigError> {
@@ -865,6 +1043,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.0.contains("dance"), "{err}");
+        let err = GameConfig::parse("[anticheat]\nceiling_share = 1.5\n").unwrap_err();
+        assert!(err.0.starts_with("anticheat.ceiling_share"), "{err}");
+        let err = GameConfig::parse("[anticheat]\naccounts_per_wallet = 1\n").unwrap_err();
+        assert_eq!(
+            err.0,
+            "anticheat.accounts_per_wallet must be from 2 to 1000, got 1"
+        );
+        let err = GameConfig::parse("[anticheat]\nregular_max_cv = 0\n").unwrap_err();
+        assert!(err.0.starts_with("anticheat.regular_max_cv"), "{err}");
         let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();
         assert!(!err.0.contains('\n') && err.0.contains("max"), "{err}");
     }

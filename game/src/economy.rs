@@ -61,6 +61,30 @@ pub enum EconomyError {
     /// Telegram could not be reached to check a channel.
     #[error("Telegram cannot be reached to check the channel; try again in a moment")]
     TelegramUnreachable,
+    /// The game file has no daily combo.
+    #[error("this game has no daily combo")]
+    ComboOff,
+    /// Not every card of today's combo was bought today.
+    #[error("buy a level of every card of today's combo first")]
+    ComboIncomplete,
+    /// The game file has no daily cipher.
+    #[error("this game has no daily cipher")]
+    CipherOff,
+    /// A guess that cannot be a word.
+    #[error("a guess is 1 to 16 letters A-Z or digits")]
+    InvalidWord,
+    /// The wrong word.
+    #[error("that is not today's word; {attempts_left} guesses left today")]
+    WrongWord {
+        /// Guesses left today.
+        attempts_left: i64,
+    },
+    /// Today's guesses are used up.
+    #[error("today's guesses are used up; a new word comes tomorrow")]
+    NoAttemptsLeft {
+        /// Seconds until the next UTC day.
+        retry_after_secs: u64,
+    },
 }
 
 /// One upgrade card as a player sees it.
@@ -114,8 +138,10 @@ pub struct ReferralsView {
     pub link: String,
     /// Friends invited.
     pub count: u64,
-    /// Coins earned from referrals.
+    /// Coins earned from referrals: bonuses and shares collected.
     pub earned: i64,
+    /// Coins from friends' earnings ready to collect (`POST /api/v1/referrals/collect`).
+    pub share_due: i64,
     /// The first friends, oldest first.
     pub friends: Vec<FriendView>,
 }
@@ -506,11 +532,13 @@ impl Game {
             .await?
             .into_iter()
             .collect();
-        let earned = bonuses.values().sum();
+        let shares = self.shares_collected(id).await?;
+        let earned = bonuses.values().sum::<i64>() + shares.values().sum::<i64>();
         Ok(ReferralsView {
             link,
             count,
             earned,
+            share_due: self.share_due(id).await?,
             friends: friends
                 .iter()
                 .map(|f| FriendView {
@@ -519,7 +547,8 @@ impl Game {
                     earned: bonuses
                         .get(&format!("friend:{}", f.id))
                         .copied()
-                        .unwrap_or(0),
+                        .unwrap_or(0)
+                        + shares.get(&f.id).copied().unwrap_or(0),
                 })
                 .collect(),
         })

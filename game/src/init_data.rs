@@ -88,6 +88,17 @@ impl InitDataKey {
         hex::encode(self.secret)
     }
 
+    /// A secret value for `label`, the same on every instance with this bot token and unknowable
+    /// without it (the daily combo and cipher are drawn from it). A label holds no `=`, so it can
+    /// never be the data-check string of signed init data.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        debug_assert!(!label.contains('='));
+        self.mac_of(&format!("tapwave-derive:{label}"))
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
     fn mac_of(&self, check_string: &str) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.secret).expect("any key length works");
         mac.update(check_string.as_bytes());

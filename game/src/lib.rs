@@ -7,14 +7,17 @@
 //! from stale state.
 
 pub mod admin;
+pub mod anticheat;
 pub mod boosts;
 pub mod broadcasts;
 pub mod claims;
 pub mod clock;
 pub mod config;
+pub mod daily_loops;
 pub mod economy;
 pub mod init_data;
 pub mod rules;
+pub mod shares;
 pub mod store;
 pub mod tasks;
 pub mod ton;
@@ -24,22 +27,25 @@ mod players;
 mod referrals;
 
 pub use admin::{BanChange, Granted, Stats};
+pub use anticheat::{FlagReason, Suspect};
 pub use boosts::BoostView;
 pub use broadcasts::{BroadcastJob, BroadcastProgress, Courier, Delivery, DeliveryStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::GameConfig;
+pub use daily_loops::{CipherView, ComboView, RewardView};
 pub use economy::{DailyView, EconomyError, FriendView, ReferralsView, UpgradeView};
 pub use init_data::{InitData, InitDataError, InitDataKey, TelegramUser};
-pub use players::{LeaderboardEntry, LeaderboardView, MyRank, PlayerView, TapResult};
+pub use players::{Board, LeaderboardEntry, LeaderboardView, MyRank, PlayerView, TapResult};
 pub use referrals::{parse_referral, Standing, Started};
-pub use rules::{TapBatch, TapBatchError};
+pub use rules::{GapSums, TapBatch, TapBatchError};
+pub use shares::Collected;
 pub use store::{Decision, Rate, StoreError};
 pub use tasks::{ChatMembers, MembershipError, TaskCheck, TaskView};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use std::sync::Arc;
 use store::redis::RedisConn;
-use store::{Leaderboard, RateLimiter, SessionCache};
+use store::{Leaderboard, RateLimiter, SessionCache, SuspicionStore};
 
 /// What a [`Game`] is opened with.
 #[derive(Clone, Debug)]
@@ -131,6 +137,8 @@ struct Inner {
     sessions: Arc<dyn SessionCache>,
     limiter: Arc<dyn RateLimiter>,
     board: Arc<dyn Leaderboard>,
+    /// The anti-cheat detector's per-player state.
+    suspicion: Arc<dyn SuspicionStore>,
     /// Serialises writes on SQLite, which has one writer at a time anyway: waiting here is
     /// cheaper and fairer than SQLite's busy handler, which sleeps up to 100 ms between tries.
     sqlite_writes: tokio::sync::Mutex<()>,
@@ -176,6 +184,10 @@ impl Game {
                 Arc::new(store::MemoryLeaderboard::default()),
             ),
         };
+        let suspicion: Arc<dyn SuspicionStore> = match &redis {
+            Some(conn) => Arc::new(store::RedisSuspicion::new(conn.clone())),
+            None => Arc::new(store::MemorySuspicion::default()),
+        };
         Game {
             inner: Arc::new(Inner {
                 db,
@@ -187,6 +199,7 @@ impl Game {
                 sessions,
                 limiter,
                 board,
+                suspicion,
                 sqlite_writes: tokio::sync::Mutex::new(()),
                 members: tasks::MemberCache::default(),
             }),

@@ -109,6 +109,20 @@ pub struct LeaderboardView {
     pub top: Vec<LeaderboardEntry>,
     /// The caller.
     pub me: MyRank,
+    /// The league whose board this is (`board=league` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub league: Option<String>,
+}
+
+/// Which leaderboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    /// Everyone by balance.
+    Global,
+    /// Coins earned this ISO week (UTC).
+    Week,
+    /// The caller's league by coins ever earned.
+    League,
 }
 
 pub(crate) fn state_of(p: &player::Model) -> TapState {
@@ -307,6 +321,7 @@ impl Game {
             metrics::counter!("tap_batches_total", "result" => "applied").increment(1);
             metrics::counter!("taps_accepted_total").increment(accepted as u64);
             metrics::counter!("taps_refused_total").increment((batch.count() - accepted) as u64);
+            self.watch_taps(id, &state, batch, now).await;
             if coins > 0 {
                 if let Err(e) = self
                     .inner
@@ -437,7 +452,7 @@ impl Game {
 
     /// The `limit` best players and the caller's own rank.
     pub async fn leaderboard(&self, id: i64, limit: usize) -> Result<LeaderboardView, GameError> {
-        self.leaderboard_of(id, limit, false).await
+        self.leaderboard_of(id, limit, Board::Global).await
     }
 
     /// The `limit` players who earned most this ISO week (UTC) and the caller's own rank; the
@@ -447,23 +462,28 @@ impl Game {
         id: i64,
         limit: usize,
     ) -> Result<LeaderboardView, GameError> {
-        self.leaderboard_of(id, limit, true).await
+        self.leaderboard_of(id, limit, Board::Week).await
     }
 
-    async fn leaderboard_of(
+    /// A board by kind: global by balance; this week by coins earned; the caller's league by coins
+    /// ever earned (the rows' `balance` is then coins ever earned).
+    pub async fn leaderboard_of(
         &self,
         id: i64,
         limit: usize,
-        week: bool,
+        which: Board,
     ) -> Result<LeaderboardView, GameError> {
         let me = self.playing(id).await?;
         let board = &self.inner.board;
         let this_week = rules::iso_week(self.now_ms());
-        let (top, mine) = if week {
-            let top = board.week_top(&this_week, limit).await?;
-            (top, board.week_score(&this_week, id).await?)
-        } else {
-            (board.top(limit).await?, me.balance)
+        let (min, below) = rules::league_bounds(me.total_earned, self.config());
+        let (top, mine) = match which {
+            Board::Global => (board.top(limit).await?, me.balance),
+            Board::Week => (
+                board.week_top(&this_week, limit).await?,
+                board.week_score(&this_week, id).await?,
+            ),
+            Board::League => (board.total_top(min, below, limit).await?, me.total_earned),
         };
         let ids: Vec<i64> = top.iter().map(|(id, _)| *id).collect();
         let names: HashMap<i64, String> = if ids.is_empty() {
@@ -497,10 +517,10 @@ impl Game {
                 balance,
             });
         }
-        let rank = if week {
-            board.week_rank_of(&this_week, mine).await?
-        } else {
-            board.rank_of(mine).await?
+        let rank = match which {
+            Board::Global => board.rank_of(mine).await?,
+            Board::Week => board.week_rank_of(&this_week, mine).await?,
+            Board::League => board.total_rank_of(mine, below).await?,
         };
         Ok(LeaderboardView {
             top: entries,
@@ -508,6 +528,8 @@ impl Game {
                 rank,
                 balance: mine,
             },
+            league: (which == Board::League)
+                .then(|| rules::league_for(me.total_earned, self.config()).to_owned()),
         })
     }
 

@@ -107,6 +107,45 @@ impl TapState {
 pub struct TapBatch {
     count: i64,
     seq: i64,
+    gaps: GapSums,
+}
+
+/// The longest interval between two taps a batch may report, in ms.
+pub const MAX_GAP_MS: i64 = 60_000;
+
+/// Running sums of tap intervals (ms): how many, their sum and the sum of their squares — all
+/// the anti-cheat detector needs for a mean and a spread, in constant space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GapSums {
+    /// Intervals counted.
+    pub n: i64,
+    /// Their sum, ms.
+    pub sum: i64,
+    /// The sum of their squares, ms².
+    pub sq: i64,
+}
+
+impl GapSums {
+    /// The coefficient of variation (standard deviation ÷ mean) of the intervals; 0 when they
+    /// are all 0 (taps at one instant are as regular as it gets).
+    pub fn cv(&self) -> f64 {
+        if self.n == 0 || self.sum == 0 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        let mean = self.sum as f64 / n;
+        let variance = (self.sq as f64 / n - mean * mean).max(0.0);
+        variance.sqrt() / mean
+    }
+
+    /// The mean interval, ms.
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.n as f64
+        }
+    }
 }
 
 /// Why a batch cannot be read.
@@ -121,6 +160,9 @@ pub enum TapBatchError {
     /// The seq is not a non-negative integer.
     #[error("seq must be a whole number, 0 or more")]
     InvalidSeq,
+    /// `gaps` is not a list of at most `count` intervals from 0 to 60000 ms.
+    #[error("gaps must be a list of at most count numbers of milliseconds, each from 0 to 60000")]
+    InvalidGaps,
 }
 
 impl TapBatch {
@@ -134,7 +176,36 @@ impl TapBatch {
             .filter(|c| (1..=max_batch).contains(c))
             .ok_or(TapBatchError::InvalidCount { max_batch })?;
         let seq = seq.filter(|s| *s >= 0).ok_or(TapBatchError::InvalidSeq)?;
-        Ok(TapBatch { count, seq })
+        Ok(TapBatch {
+            count,
+            seq,
+            gaps: GapSums::default(),
+        })
+    }
+
+    /// Adds the intervals between the batch's taps as the Mini App measured them (ms, rounded to
+    /// whole ms): at most `count` of them, each from 0 to [`MAX_GAP_MS`]; a value that is not a
+    /// number (`None`) or out of range refuses the whole batch.
+    pub fn with_gaps(self, gaps: &[Option<f64>]) -> Result<Self, TapBatchError> {
+        if gaps.len() as i64 > self.count {
+            return Err(TapBatchError::InvalidGaps);
+        }
+        let mut sums = GapSums::default();
+        for gap in gaps {
+            let ms = gap
+                .filter(|g| g.is_finite() && (0.0..=MAX_GAP_MS as f64).contains(g))
+                .ok_or(TapBatchError::InvalidGaps)?
+                .round() as i64;
+            sums.n += 1;
+            sums.sum += ms;
+            sums.sq += ms * ms;
+        }
+        Ok(TapBatch { gaps: sums, ..self })
+    }
+
+    /// The sums of the intervals the batch reported (all zero when it reported none).
+    pub fn gaps(&self) -> GapSums {
+        self.gaps
     }
 
     /// Taps in the batch.
@@ -220,6 +291,15 @@ pub fn league_for(total_earned: i64, cfg: &GameConfig) -> &str {
     &cfg.leagues.names[reached]
 }
 
+/// The coins-ever-earned range of the league reached with `total_earned`: its threshold, and the
+/// next league's (`None` for the highest).
+pub fn league_bounds(total_earned: i64, cfg: &GameConfig) -> (i64, Option<i64>) {
+    let t = &cfg.leagues.thresholds;
+    let reached = t.iter().take_while(|t| total_earned >= **t).count();
+    let min = if reached == 0 { 0 } else { t[reached - 1] };
+    (min.min(total_earned.max(0)), t.get(reached).copied())
+}
+
 /// The ISO week (UTC, weeks start on Monday) of a unix-ms instant, as `2026-W49`.
 pub fn iso_week(ms: i64) -> String {
     let day = ms.div_euclid(86_400_000);
@@ -232,13 +312,27 @@ pub fn iso_week(ms: i64) -> String {
 
 /// The year of a day counted from 1970-01-01 (proleptic Gregorian).
 fn civil_year(day: i64) -> i64 {
+    civil_date(day).0
+}
+
+/// The date `(year, month, day)` of a day counted from 1970-01-01 (proleptic Gregorian, Howard
+/// Hinnant's algorithm).
+pub fn civil_date(day: i64) -> (i64, u32, u32) {
     let z = day + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    yoe + era * 400 + i64::from(mp >= 10)
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A UTC day counted from 1970-01-01 as `2026-12-03`.
+pub fn day_name(day: i64) -> String {
+    let (y, m, d) = civil_date(day);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// The day (from 1970-01-01) of January 1st of `year`.
@@ -528,6 +622,34 @@ mod tests {
     #[test]
     fn batch_bounds_are_checked() {
         assert!(TapBatch::parse(Some(0), Some(1), 1000).is_err());
+        let b = batch(3, 1);
+        let with = b.with_gaps(&[Some(10.0), Some(20.4), Some(0.0)]).unwrap();
+        assert_eq!(
+            with.gaps(),
+            GapSums {
+                n: 3,
+                sum: 30,
+                sq: 500
+            }
+        );
+        assert_eq!(
+            b.with_gaps(&[Some(1.0); 4]),
+            Err(TapBatchError::InvalidGaps)
+        );
+        assert_eq!(b.with_gaps(&[Some(-1.0)]), Err(TapBatchError::InvalidGaps));
+        assert_eq!(
+            b.with_gaps(&[Some(60_001.0)]),
+            Err(TapBatchError::InvalidGaps)
+        );
+        assert_eq!(b.with_gaps(&[None]), Err(TapBatchError::InvalidGaps));
+        assert_eq!(b.with_gaps(&[]).unwrap(), b);
+        let even = GapSums {
+            n: 4,
+            sum: 200,
+            sq: 10_000,
+        };
+        assert_eq!(even.cv(), 0.0);
+        assert!((even.mean() - 50.0).abs() < 1e-9);
         assert!(TapBatch::parse(Some(1001), Some(1), 1000).is_err());
         assert!(TapBatch::parse(None, Some(1), 1000).is_err());
         assert_eq!(
@@ -701,6 +823,10 @@ mod tests {
         assert_eq!(league_for(50_000, &cfg()), "Silver");
         assert_eq!(league_for(5_000_000, &cfg()), "Platinum");
         assert_eq!(league_for(i64::MAX, &cfg()), "Diamond");
+        assert_eq!(league_bounds(0, &cfg()), (0, Some(50_000)));
+        assert_eq!(league_bounds(49_999, &cfg()), (0, Some(50_000)));
+        assert_eq!(league_bounds(50_000, &cfg()), (50_000, Some(500_000)));
+        assert_eq!(league_bounds(i64::MAX, &cfg()), (50_000_000, None));
     }
 
     #[test]

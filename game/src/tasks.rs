@@ -10,7 +10,7 @@
 //! Bot API call a minute; a remembered "member" is asked again, uncached, before paying.
 
 use crate::config::{TaskConfig, TaskKind};
-use crate::economy::{back_off, is_unique_violation, ledger_row, EconomyError, MAX_ATTEMPTS};
+use crate::economy::EconomyError;
 use crate::rules::{self, TaskFacts};
 use crate::{Game, GameError};
 use async_trait::async_trait;
@@ -18,7 +18,6 @@ use entities::{ledger, player, task_start, wallet};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -253,44 +252,13 @@ impl Game {
 
     /// Pays `task` once: returns the balance after this payment, or after the one that won.
     async fn pay_task(&self, id: i64, task: &TaskConfig) -> Result<i64, GameError> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let p = self.playing(id).await?;
-            let now = self.now_ms();
-            let next = player::Model {
-                balance: p.balance.saturating_add(task.reward),
-                total_earned: p.total_earned.saturating_add(task.reward),
-                version: p.version + 1,
-                updated_at: now,
-                ..p.clone()
-            };
-            let _writer = self.sqlite_writer().await;
-            let txn = self.db().begin().await?;
-            if !self.swap_player(&txn, p.version, &next).await? {
-                txn.rollback().await?;
-                drop(_writer);
-                back_off(attempt).await;
-                continue;
+        match self.credit_once(id, task.reward, "task", &task.id).await? {
+            Some(balance) => {
+                metrics::counter!("tasks_paid_total").increment(1);
+                Ok(balance)
             }
-            let row = ledger_row(id, task.reward, "task", task.id.clone(), next.balance, now);
-            let inserted = ledger::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(GameError::from);
-            if let Err(e) = inserted {
-                txn.rollback().await?;
-                drop(_writer);
-                if is_unique_violation(&e) {
-                    // Another check paid it first.
-                    return Ok(self.playing(id).await?.balance);
-                }
-                return Err(e);
-            }
-            txn.commit().await?;
-            drop(_writer);
-            metrics::counter!("tasks_paid_total").increment(1);
-            self.after_commit(&next).await;
-            return Ok(next.balance);
+            // Another check paid it first.
+            None => Ok(self.playing(id).await?.balance),
         }
-        Err(GameError::Contended)
     }
 }

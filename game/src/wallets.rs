@@ -174,6 +174,7 @@ impl Game {
         proof: Option<(String, String)>,
     ) -> Result<WalletView, GameError> {
         let hash = hex::encode(address.hash());
+        let hash_key = hash.clone();
         let workchain = address.workchain_id();
         let now = self.now_ms();
         let current = wallet::Entity::find_by_id(player).one(self.db()).await?;
@@ -234,6 +235,9 @@ impl Game {
             }
             Err(e) => return Err(e.into()),
         }
+        // The watcher writes too: the SQLite writer's lock is not taken twice.
+        drop(_writer);
+        self.watch_wallet(player, workchain, &hash_key).await;
         let stored = wallet::Entity::find_by_id(player)
             .one(self.db())
             .await?

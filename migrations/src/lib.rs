@@ -10,6 +10,8 @@ mod m20261203_000020_wallets_claims;
 mod m20261203_000030_economy;
 mod m20261203_000040_boosts;
 mod m20261203_000050_tasks;
+mod m20261203_000060_daily_loops;
+mod m20261203_000070_flags;
 
 /// Every migration of tapwave, in order.
 pub struct Migrator;
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000030_economy::Migration),
             Box::new(m20261203_000040_boosts::Migration),
             Box::new(m20261203_000050_tasks::Migration),
+            Box::new(m20261203_000060_daily_loops::Migration),
+            Box::new(m20261203_000070_flags::Migration),
         ]
     }
 }

@@ -291,7 +291,7 @@ async fn referrals_list_the_friends_and_the_invite_link(backend: Backend) {
     let empty = app.get("/api/v1/referrals", 8).await;
     assert_eq!(
         empty.body,
-        serde_json::json!({"link": "ref_8", "count": 0, "earned": 0, "friends": []})
+        serde_json::json!({"link": "ref_8", "count": 0, "earned": 0, "share_due": 0, "friends": []})
     );
     for (id, name) in [(81, "Ann"), (82, "Bob")] {
         let user = game::TelegramUser {

@@ -3,11 +3,13 @@
 
 mod support;
 
+mod anticheat;
 mod assets;
 mod auth;
 mod bot;
 mod claims;
 mod cli;
+mod daily_loops;
 mod economy;
 mod economy_more;
 mod errors;

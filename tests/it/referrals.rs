@@ -26,7 +26,12 @@ fn clocked() -> (Options, Arc<ManualClock>) {
 }
 
 /// `GET /me` with init data signed now that carries `start_param`.
-async fn me_from(app: &TestApp, clock: &ManualClock, id: i64, start_param: &str) -> Answer {
+pub(crate) async fn me_from(
+    app: &TestApp,
+    clock: &ManualClock,
+    id: i64,
+    start_param: &str,
+) -> Answer {
     let user = serde_json::json!({"id": id, "first_name": format!("Friend{id}")}).to_string();
     let auth_date = (clock.now_ms() / 1000).to_string();
     let init = app.key.sign(&[

@@ -181,6 +181,11 @@ impl From<GameError> for ApiError {
             GameError::InvalidTaps(e @ TapBatchError::InvalidSeq) => {
                 ApiError::Invalid("invalid_seq", format!("{}.", capitalise(&e.to_string())))
             }
+            GameError::InvalidTaps(e @ TapBatchError::InvalidGaps) => refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_gaps",
+                e.to_string(),
+            ),
             GameError::Claim(e) => claim_refusal(e),
             GameError::Wallet(e) => wallet_refusal(e),
             GameError::Economy(e) => economy_refusal(e),
@@ -224,6 +229,7 @@ fn claim_refusal(e: ClaimError) -> ApiError {
             refused(StatusCode::CONFLICT, "insufficient_balance", message)
         }
         ClaimError::Paused => refused(StatusCode::CONFLICT, "claims_paused", message),
+        ClaimError::Flagged => refused(StatusCode::FORBIDDEN, "claims_blocked", message),
         ClaimError::PlayerDailyCap { .. } => {
             refused(StatusCode::CONFLICT, "daily_cap_reached", message)
         }
@@ -254,6 +260,18 @@ fn economy_refusal(e: EconomyError) -> ApiError {
             refused(StatusCode::CONFLICT, "channel_check_failed", message)
         }
         EconomyError::TelegramUnreachable => ApiError::Unavailable(5),
+        EconomyError::ComboOff | EconomyError::CipherOff => ApiError::NotFound,
+        EconomyError::ComboIncomplete => refused(StatusCode::CONFLICT, "combo_incomplete", message),
+        EconomyError::InvalidWord => refused(StatusCode::BAD_REQUEST, "invalid_word", message),
+        EconomyError::WrongWord { .. } => {
+            refused(StatusCode::UNPROCESSABLE_ENTITY, "wrong_word", message)
+        }
+        EconomyError::NoAttemptsLeft { retry_after_secs } => ApiError::Refused {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "no_attempts_left",
+            message: sentence(&message),
+            retry_after: Some(retry_after_secs),
+        },
     }
 }
 

@@ -116,6 +116,15 @@ pub fn router(state: AppState) -> Router {
         .route("/boosts/{id}/buy", post(boosts::buy))
         .route("/daily", post(daily::claim))
         .route("/referrals", get(referrals::list))
+        .route("/referrals/collect", post(referrals::collect))
+        .route(
+            "/combo",
+            get(daily_loops::combo).post(daily_loops::claim_combo),
+        )
+        .route(
+            "/cipher",
+            get(daily_loops::cipher).post(daily_loops::solve_cipher),
+        )
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}/check", post(tasks::check))
         .fallback(not_found)

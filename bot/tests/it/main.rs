@@ -4,6 +4,7 @@
 mod support;
 
 mod admin;
+mod anticheat;
 mod broadcasts;
 mod players;
 mod resilience;

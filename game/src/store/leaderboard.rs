@@ -13,6 +13,12 @@
 //! a write lost at the turn of a week may land in the next week). A player first seen by a fresh
 //! board counts all their coins ever earned in that week. In Redis each week is its own sorted set
 //! (`lb:week:<2026-W49>`, expiring after five weeks) beside one hash of the last writes.
+//!
+//! The same writes keep a board of coins ever earned (`lb:total`), from which the league boards
+//! are read: a league is a range of coins ever earned (`[leagues]`), so its board is the slice of
+//! `lb:total` between its threshold and the next one. Removing a player (a ban) takes them off the
+//! global, total and current week's boards and keeps their last write, so that after an unban only
+//! what they earn from then on counts into the week.
 
 use super::{redis::RedisConn, StoreError};
 use async_trait::async_trait;
@@ -25,8 +31,8 @@ use std::sync::Mutex;
 pub trait Leaderboard: Send + Sync {
     /// Records a player's balance as of row `version`, unless a newer version is recorded.
     async fn record(&self, player: i64, version: i64, balance: i64) -> Result<(), StoreError>;
-    /// Forgets a player (banned, deleted).
-    async fn remove(&self, player: i64) -> Result<(), StoreError>;
+    /// Takes a player (banned, deleted) off the global, total and `week`'s boards.
+    async fn remove(&self, player: i64, week: &str) -> Result<(), StoreError>;
     /// The `limit` highest balances, highest first: `(player, balance)`.
     async fn top(&self, limit: usize) -> Result<Vec<(i64, i64)>, StoreError>;
     /// `1 +` the number of players with a balance strictly higher than `balance`.
@@ -48,6 +54,17 @@ pub trait Leaderboard: Send + Sync {
     async fn week_score(&self, week: &str, player: i64) -> Result<i64, StoreError>;
     /// `1 +` the number of players who earned strictly more than `score` in `week`.
     async fn week_rank_of(&self, week: &str, score: i64) -> Result<u64, StoreError>;
+    /// The `limit` highest totals of coins ever earned in `[min, below)` (`below: None`: no upper
+    /// bound), highest first: `(player, coins ever earned)`.
+    async fn total_top(
+        &self,
+        min: i64,
+        below: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// `1 +` the number of players whose coins ever earned are strictly above `score` and below
+    /// `below` (`None`: no bound).
+    async fn total_rank_of(&self, score: i64, below: Option<i64>) -> Result<u64, StoreError>;
     /// Sets where weekly counting starts for a player the board has not seen (at start-up, so
     /// that coins earned before it are not counted into this week); a known player is left as is.
     async fn baseline_earned(
@@ -83,6 +100,22 @@ impl Board {
     }
 }
 
+impl Board {
+    fn set(&mut self, player: i64, score: i64) {
+        if let Some(&(_, old)) = self.players.get(&player) {
+            self.order.remove(&(std::cmp::Reverse(old), player));
+        }
+        self.players.insert(player, (0, score));
+        self.order.insert((std::cmp::Reverse(score), player));
+    }
+
+    fn forget(&mut self, player: i64) {
+        if let Some((_, old)) = self.players.remove(&player) {
+            self.order.remove(&(std::cmp::Reverse(old), player));
+        }
+    }
+}
+
 /// The board in this process.
 #[derive(Default)]
 pub struct MemoryLeaderboard {
@@ -96,6 +129,8 @@ struct Weeks {
     last: HashMap<i64, (i64, i64)>,
     /// Per week, players by coins earned (the version in `Board` is unused here).
     boards: HashMap<String, Board>,
+    /// Players by coins ever earned.
+    total: Board,
 }
 
 #[async_trait]
@@ -113,10 +148,12 @@ impl Leaderboard for MemoryLeaderboard {
         Ok(())
     }
 
-    async fn remove(&self, player: i64) -> Result<(), StoreError> {
-        let mut b = self.board.lock().expect("board lock");
-        if let Some((_, old)) = b.players.remove(&player) {
-            b.order.remove(&(std::cmp::Reverse(old), player));
+    async fn remove(&self, player: i64, week: &str) -> Result<(), StoreError> {
+        self.board.lock().expect("board lock").forget(player);
+        let mut w = self.weeks.lock().expect("weeks lock");
+        w.total.forget(player);
+        if let Some(b) = w.boards.get_mut(week) {
+            b.forget(player);
         }
         Ok(())
     }
@@ -147,6 +184,7 @@ impl Leaderboard for MemoryLeaderboard {
             None => 0,
         };
         w.last.insert(player, (version, total_earned));
+        w.total.set(player, total_earned);
         let grown = total_earned - base;
         if grown > 0 {
             // Only the current week is ever read: past weeks go (Redis lets them expire).
@@ -185,8 +223,43 @@ impl Leaderboard for MemoryLeaderboard {
         total_earned: i64,
     ) -> Result<(), StoreError> {
         let mut w = self.weeks.lock().expect("weeks lock");
-        w.last.entry(player).or_insert((version, total_earned));
+        if let std::collections::hash_map::Entry::Vacant(e) = w.last.entry(player) {
+            e.insert((version, total_earned));
+            w.total.set(player, total_earned);
+        }
         Ok(())
+    }
+
+    async fn total_top(
+        &self,
+        min: i64,
+        below: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let w = self.weeks.lock().expect("weeks lock");
+        // Descending order: the slice starts after every total at or above `below`.
+        let start = below.map_or((std::cmp::Reverse(i64::MAX), i64::MIN), |b| {
+            (std::cmp::Reverse(b), i64::MAX)
+        });
+        Ok(w.total
+            .order
+            .range(start..)
+            .filter(|(std::cmp::Reverse(s), _)| below.is_none_or(|b| *s < b))
+            .take_while(|(std::cmp::Reverse(s), _)| *s >= min)
+            .take(limit)
+            .map(|(std::cmp::Reverse(s), id)| (*id, *s))
+            .collect())
+    }
+
+    async fn total_rank_of(&self, score: i64, below: Option<i64>) -> Result<u64, StoreError> {
+        let w = self.weeks.lock().expect("weeks lock");
+        let higher = w
+            .total
+            .order
+            .range(..(std::cmp::Reverse(score), i64::MIN))
+            .filter(|(std::cmp::Reverse(s), _)| below.is_none_or(|b| *s < b))
+            .count();
+        Ok(1 + higher as u64)
     }
 }
 
@@ -195,6 +268,7 @@ pub struct RedisLeaderboard {
     conn: RedisConn,
     record: Script,
     record_earned: Script,
+    baseline: Script,
 }
 
 /// Weekly boards expire five weeks after their last write.
@@ -209,12 +283,21 @@ if current then
   base = tonumber(string.sub(current, sep + 1))
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 local grown = tonumber(ARGV[3]) - base
 if grown > 0 then
   redis.call('ZINCRBY', KEYS[2], grown, ARGV[1])
   redis.call('EXPIRE', KEYS[2], ARGV[4])
 end
 return 1
+"#;
+
+const BASELINE: &str = r#"
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
 "#;
 
 const RECORD: &str = r#"
@@ -232,6 +315,7 @@ impl RedisLeaderboard {
             conn,
             record: Script::new(RECORD),
             record_earned: Script::new(RECORD_EARNED),
+            baseline: Script::new(BASELINE),
         }
     }
 
@@ -264,7 +348,7 @@ impl Leaderboard for RedisLeaderboard {
         Ok(())
     }
 
-    async fn remove(&self, player: i64) -> Result<(), StoreError> {
+    async fn remove(&self, player: i64, week: &str) -> Result<(), StoreError> {
         let (board, versions) = self.keys();
         let mut c = self.conn.get().await?;
         let _: () = deadpool_redis::redis::pipe()
@@ -272,6 +356,10 @@ impl Leaderboard for RedisLeaderboard {
             .zrem(&board, player)
             .ignore()
             .hdel(&versions, player)
+            .ignore()
+            .zrem(self.conn.key("lb:total"), player)
+            .ignore()
+            .zrem(self.week_key(week), player)
             .ignore()
             .query_async(&mut c)
             .await?;
@@ -316,6 +404,7 @@ impl Leaderboard for RedisLeaderboard {
             .record_earned
             .key(self.conn.key("lb:earned"))
             .key(self.week_key(week))
+            .key(self.conn.key("lb:total"))
             .arg(player)
             .arg(version)
             .arg(total_earned)
@@ -360,13 +449,50 @@ impl Leaderboard for RedisLeaderboard {
         total_earned: i64,
     ) -> Result<(), StoreError> {
         let mut c = self.conn.get().await?;
-        let _: bool = c
-            .hset_nx(
-                self.conn.key("lb:earned"),
-                player,
-                format!("{version}:{total_earned}"),
-            )
+        let _: i64 = self
+            .baseline
+            .key(self.conn.key("lb:earned"))
+            .key(self.conn.key("lb:total"))
+            .arg(player)
+            .arg(version)
+            .arg(total_earned)
+            .invoke_async(&mut c)
             .await?;
         Ok(())
+    }
+
+    async fn total_top(
+        &self,
+        min: i64,
+        below: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let top = below.map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+        let mut c = self.conn.get().await?;
+        let rows: Vec<(i64, f64)> = c
+            .zrevrangebyscore_limit_withscores(
+                self.conn.key("lb:total"),
+                top,
+                min,
+                0,
+                limit as isize,
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, score)| (id, score as i64))
+            .collect())
+    }
+
+    async fn total_rank_of(&self, score: i64, below: Option<i64>) -> Result<u64, StoreError> {
+        let top = below.map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+        let mut c = self.conn.get().await?;
+        let higher: u64 = c
+            .zcount(self.conn.key("lb:total"), format!("({score}"), top)
+            .await?;
+        Ok(1 + higher)
     }
 }

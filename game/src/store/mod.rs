@@ -10,10 +10,12 @@ pub mod leaderboard;
 pub mod limiter;
 pub mod redis;
 pub mod sessions;
+pub mod suspicion;
 
 pub use leaderboard::{Leaderboard, MemoryLeaderboard, RedisLeaderboard};
 pub use limiter::{Decision, MemoryLimiter, Rate, RateLimiter, RedisLimiter};
 pub use sessions::{MemorySessions, RedisSessions, Session, SessionCache};
+pub use suspicion::{MemorySuspicion, RedisSuspicion, SuspicionStore};
 
 /// A fast store failed (Redis unreachable, a script error).
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ pub struct DevLogin {
     id: Option<Value>,
     first_name: Option<Value>,
     language_code: Option<Value>,
+    start_param: Option<Value>,
 }
 
 /// `POST /api/v1/dev/login`.
@@ -47,10 +48,19 @@ pub async fn login(
     };
     let first_name = text(body.first_name, "Demo", 64)?;
     let language_code = text(body.language_code, "en", 16)?;
+    let start_param = text(body.start_param, "", 64)?;
     let user = json!({"id": id, "first_name": first_name, "language_code": language_code});
-    let init_data = state
-        .game
-        .init_key()
-        .sign_user(&user, state.game.now_ms() / 1000);
+    let user = user.to_string();
+    let auth_date = (state.game.now_ms() / 1000).to_string();
+    let mut fields = vec![
+        ("auth_date", auth_date.as_str()),
+        ("user", user.as_str()),
+        ("chat_type", "private"),
+    ];
+    // As a `t.me/<bot>/<app>?startapp=ref_<id>` link would carry it (a demo referral).
+    if !start_param.is_empty() {
+        fields.push(("start_param", start_param.as_str()));
+    }
+    let init_data = state.game.init_key().sign(&fields);
     Ok(Json(json!({"init_data": init_data})))
 }

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod boosts;
 pub mod claims;
 pub mod daily;
+pub mod daily_loops;
 pub mod dev;
 pub mod health;
 pub mod players;

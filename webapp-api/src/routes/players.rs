@@ -22,6 +22,8 @@ pub async fn me(
 pub struct TapBody {
     count: Option<Value>,
     seq: Option<Value>,
+    /// Milliseconds between consecutive taps as the Mini App measured them (optional).
+    gaps: Option<Value>,
 }
 
 /// `POST /api/v1/taps`.
@@ -32,20 +34,28 @@ pub async fn taps(
 ) -> Result<Json<TapResult>, ApiError> {
     let count = body.count.as_ref().and_then(Value::as_i64);
     let seq = body.seq.as_ref().and_then(Value::as_i64);
-    let batch = TapBatch::parse(count, seq, state.game.config().taps.max_batch)
+    let mut batch = TapBatch::parse(count, seq, state.game.config().taps.max_batch)
         .map_err(game::GameError::from)?;
+    match &body.gaps {
+        None => {}
+        Some(Value::Array(items)) => {
+            let gaps: Vec<Option<f64>> = items.iter().map(Value::as_f64).collect();
+            batch = batch.with_gaps(&gaps).map_err(game::GameError::from)?;
+        }
+        Some(_) => return Err(game::GameError::from(game::TapBatchError::InvalidGaps).into()),
+    }
     Ok(Json(state.game.tap(player.id, batch).await?))
 }
 
-/// `GET /api/v1/leaderboard?limit=n&board=global|week`, n in 1..=100 (default 100); `week` orders
-/// by coins earned this ISO week (UTC).
+/// `GET /api/v1/leaderboard?limit=n&board=global|week|league`, n in 1..=100 (default 100); `week`
+/// orders by coins earned this ISO week (UTC), `league` the caller's league by coins ever earned.
 pub async fn leaderboard(
     State(state): State<AppState>,
     player: Player,
     RawQuery(query): RawQuery,
 ) -> Result<Json<LeaderboardView>, ApiError> {
     let mut limit = 100;
-    let mut week = false;
+    let mut which = game::Board::Global;
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "limit" {
             limit = value
@@ -59,20 +69,20 @@ pub async fn leaderboard(
                     )
                 })?;
         } else if key == "board" {
-            week = match value.as_ref() {
-                "global" => false,
-                "week" => true,
+            which = match value.as_ref() {
+                "global" => game::Board::Global,
+                "week" => game::Board::Week,
+                "league" => game::Board::League,
                 _ => {
                     return Err(ApiError::Invalid(
                         "invalid_board",
-                        "board must be global or week.".into(),
+                        "board must be global, week or league.".into(),
                     ))
                 }
             };
         }
     }
-    if week {
-        return Ok(Json(state.game.week_leaderboard(player.id, limit).await?));
-    }
-    Ok(Json(state.game.leaderboard(player.id, limit).await?))
+    Ok(Json(
+        state.game.leaderboard_of(player.id, limit, which).await?,
+    ))
 }

@@ -15,3 +15,11 @@ pub async fn list(
     let bot = state.options.bot_username.as_deref();
     Ok(Json(state.game.referrals(player.id, bot).await?))
 }
+
+/// `POST /api/v1/referrals/collect`: the share of friends' earnings owed now.
+pub async fn collect(
+    State(state): State<AppState>,
+    player: Player,
+) -> Result<Json<game::Collected>, ApiError> {
+    Ok(Json(state.game.collect_shares(player.id).await?))
+}

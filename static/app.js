@@ -8,6 +8,7 @@ import { createHome } from './home.js';
 import { createTop } from './top.js';
 import { createWallet } from './wallet.js';
 import { createUpgrades, createDaily, createFriends, showAway } from './economy.js';
+import { createBoosts, createTasks, createCombo, createCipher } from './earn.js';
 
 const root = document.documentElement;
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ const ICONS = {
   tap: '<circle cx="12" cy="12" r="8.5"/><path d="M7.5 12c1.5-2 3-2 4.5 0s3 2 4.5 0"/>',
   top: '<path d="M8 4h8v4a4 4 0 0 1-8 0zM8 6H5v1a3 3 0 0 0 3 3M16 6h3v1a3 3 0 0 1-3 3M12 12v4M8.5 20h7M10 16h4l.5 4h-5z"/>',
   upgrades: '<path d="M4 20h16M7 16v-4M12 16V8M17 16V4M14.5 6.5 17 4l2.5 2.5"/>',
+  tasks: '<path d="M9 6h11M9 12h11M9 18h11M3.5 6l1.5 1.5L7.5 5M3.5 12l1.5 1.5 2.5-2.5M4 18h2"/>',
   friends: '<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14.2a6.5 6.5 0 0 1 3.5 5.8"/>',
   wallet: '<path d="M4 8.5A2.5 2.5 0 0 1 6.5 6H18a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H6.5A2.5 2.5 0 0 1 4 17.5zM5.2 6.6l9.4-3.3a1.5 1.5 0 0 1 2 1.4V6M20 11h-3.5a2 2 0 0 0 0 4H20"/>',
 };
@@ -35,6 +37,7 @@ const sync = new TapSync({
   onChange: () => {
     home.update();
     upgrades.update();
+    boosts.update();
   },
   onNotice: (key, vars) => home.notice(key, vars, key === 'too_fast' || key === 'low_energy' || key === 'refused' ? 3500 : 0),
   onFatal: (kind) => fatal(kind),
@@ -43,32 +46,49 @@ const home = createHome(sync);
 const top = createTop(sync, () => me);
 const wallet = createWallet(sync, () => me, (kind) => fatal(kind));
 // A purchase answers the player state: new profit per hour (the balance went through sync.reconcile).
-const upgrades = createUpgrades(sync, (state) => {
+const onState = (state) => {
   me = { ...me, ...state };
   home.setMe(me);
-}, (kind) => fatal(kind));
-const daily = createDaily(sync, () => me, (key, vars, ms) => home.notice(key, vars, ms), (kind) => fatal(kind));
-const friends = createFriends((kind) => fatal(kind));
+};
+const onFatal = (kind) => fatal(kind);
+const upgrades = createUpgrades(sync, onState, onFatal, {
+  loaded: () => combo.render(),
+  bought: () => combo.load(), // a purchase may reveal a combo card
+});
+const combo = createCombo(sync, onFatal, () => upgrades.names());
+const boosts = createBoosts(sync, onState, onFatal);
+const tasks = createTasks(sync, onFatal, (id) => go(id));
+const cipher = createCipher(sync, onFatal);
+const daily = createDaily(sync, () => me, (key, vars, ms) => home.notice(key, vars, ms), onFatal);
+const friends = createFriends(sync, onFatal);
 
-// The tab bar. To add a tab (Upgrades, Friends, Tasks, Wallet): a <section
-// id="screen-ID" role="tabpanel"> in index.html, a `tab_ID` string in i18n.js,
-// an icon above, and one entry here. `sub` screens show Telegram's BackButton;
-// `onHide` runs when another tab is picked.
+// The screens. To add a tab: a <section id="screen-ID" role="tabpanel"> in
+// index.html, a `tab_ID` string in i18n.js, an icon above, and one entry here
+// (`bar: false`: a screen opened from another one, with no tab). `sub` screens
+// show Telegram's BackButton and get a browser history entry, so either back
+// returns to the Tap screen; `onHide` runs when another screen is picked.
 const TABS = [
   { id: 'tap', onShow: () => {
     home.shown();
     daily.render();
   } },
-  { id: 'upgrades', sub: true, onShow: () => upgrades.show(), onHide: () => upgrades.hide() },
+  { id: 'upgrades', sub: true, onShow: () => {
+    upgrades.show();
+    combo.show();
+  }, onHide: () => upgrades.hide() },
   { id: 'friends', sub: true, onShow: () => friends.show() },
+  { id: 'tasks', sub: true, onShow: () => tasks.show() },
   { id: 'top', sub: true, onShow: () => top.show() },
   { id: 'wallet', sub: true, onShow: () => wallet.show(), onHide: () => wallet.hide() },
+  { id: 'boosts', sub: true, bar: false, onShow: () => boosts.show(), onHide: () => boosts.hide() },
+  { id: 'cipher', sub: true, bar: false, onShow: () => cipher.show(), onHide: () => cipher.hide() },
 ];
+const BAR = TABS.filter((x) => x.bar !== false);
 let current = 'tap';
 
 function buildTabs() {
   const nav = $('tabs');
-  for (const tab of TABS) {
+  for (const tab of BAR) {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'tab';
@@ -85,14 +105,15 @@ function buildTabs() {
   }
   nav.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-    const i = TABS.findIndex((x) => x.id === current);
-    const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
+    const i = Math.max(0, BAR.findIndex((x) => x.id === current));
+    const next = BAR[(i + (e.key === 'ArrowRight' ? 1 : BAR.length - 1)) % BAR.length];
     go(next.id);
     $(`tab-${next.id}`).focus();
   });
 }
 
-function go(id) {
+/** Shows a screen (no history change). */
+function show(id) {
   const tab = TABS.find((x) => x.id === id) || TABS[0];
   const prev = TABS.find((x) => x.id === current);
   if (prev && prev !== tab && prev.onHide) prev.onHide();
@@ -102,12 +123,44 @@ function go(id) {
     const screen = $(`screen-${x.id}`);
     if (screen) screen.hidden = !on;
     const b = $(`tab-${x.id}`);
+    if (!b) continue;
     b.setAttribute('aria-selected', String(on));
     b.tabIndex = on ? 0 : -1;
   }
-  setBackButton(tab.sub ? () => go('tap') : null);
+  setBackButton(tab.sub ? back : null);
   if (tab.onShow) tab.onShow();
 }
+
+/**
+ * Goes to a screen picked in the app. A sub-screen entered from the Tap screen
+ * pushes one history entry (replaced while moving between sub-screens), so the
+ * browser's back, like Telegram's BackButton, returns to the Tap screen.
+ */
+function go(id) {
+  const tab = TABS.find((x) => x.id === id) || TABS[0];
+  const mine = history.state?.tw;
+  try {
+    if (tab.sub && !mine) history.pushState({ tw: tab.id }, '');
+    else if (mine) history.replaceState({ tw: tab.id }, '');
+  } catch {
+    /* history unavailable (sandboxed frame): in-app navigation still works */
+  }
+  show(tab.id);
+}
+
+/** BackButton, Escape: the Tap screen, through the history entry when there is one. */
+function back() {
+  if (history.state?.tw && history.state.tw !== 'tap') history.back();
+  else go('tap');
+}
+
+addEventListener('popstate', (e) => {
+  if (root.dataset.state !== 'ready') return;
+  const id = e.state?.tw || 'tap';
+  if (id !== current) show(id);
+});
+$('open-boosts').addEventListener('click', () => go('boosts'));
+$('open-cipher').addEventListener('click', () => go('cipher'));
 
 const FATAL = {
   tg: ['tg_title', 'tg_text', false],
@@ -160,7 +213,7 @@ async function boot() {
     }
     $('boot').hidden = true;
     $('app').hidden = false;
-    go(current);
+    show(current);
     root.dataset.state = 'ready';
     sync.tick();
     showAway(me);
@@ -202,7 +255,7 @@ addEventListener('pagehide', () => {
 });
 addEventListener('online', () => sync.retrySoon());
 addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && TABS.find((x) => x.id === current)?.sub) go('tap');
+  if (e.key === 'Escape' && TABS.find((x) => x.id === current)?.sub) back();
 });
 
 // A bug should never leave a blank screen: say so, and keep the game going.

@@ -8,28 +8,37 @@ import { t, fmt } from './i18n.js';
 import { inTelegram, hasMainButton, setMainButton, haptic, hapticNotice, openTelegramLink } from './tg.js';
 
 const $ = (id) => document.getElementById(id);
-const num = (v) => (Number.isFinite(Number(v)) ? Math.floor(Number(v)) : 0);
+export const num = (v) => (Number.isFinite(Number(v)) ? Math.floor(Number(v)) : 0);
 
-function node(tag, cls, text) {
+export function node(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text != null) e.textContent = text;
   return e;
 }
 
-/** The friendly line for a failed request. */
-function errorText(e, vars) {
+/**
+ * The friendly line for a failed request: ours for a code we know (x_<code>),
+ * else the server's own sentence for a refusal.
+ */
+export function errorText(e, vars) {
   const code = e?.code || '';
   if (e?.status === 0) return t('e_offline');
+  const key = `x_${code}`;
+  const s = t(key, vars);
+  if (s !== key && e?.status < 500) return s;
   if (e?.status === 429) return t('e_rate');
   if (e?.status === 401) return t('e_expired');
   if ((e?.status ?? 500) >= 500) return t('e_server');
-  const key = `x_${code}`;
-  const s = t(key, vars);
-  return s === key ? t('e_unknown', { code }) : s;
+  return e?.message || t('e_unknown', { code });
 }
 
-function say(p, tone, text, code = '') {
+/** 401/403 end the session: the fatal screen. */
+export function fatalIf(e, onFatal) {
+  if (e?.status === 401 || e?.status === 403) onFatal(e.status === 403 ? 'banned' : 'expired');
+}
+
+export function say(p, tone, text, code = '') {
   p.textContent = text || '';
   p.dataset.tone = tone;
   p.dataset.code = code;
@@ -82,9 +91,9 @@ addEventListener('keydown', (e) => {
 
 /**
  * sync: the TapSync; onState(state): a fresh player state (a purchase's answer);
- * isVisible(): whether the Upgrades tab is the one shown.
+ * hooks.loaded(cards) after every load, hooks.bought(card) after a purchase.
  */
-export function createUpgrades(sync, onState, onFatal) {
+export function createUpgrades(sync, onState, onFatal, hooks = {}) {
   const list = $('up-list');
   const status = $('up-status');
   const msg = $('up-msg');
@@ -94,9 +103,7 @@ export function createUpgrades(sync, onState, onFatal) {
   let visible = false;
   let loading = null;
 
-  function fatalIf(e) {
-    if (e?.status === 401 || e?.status === 403) onFatal(e.status === 403 ? 'banned' : 'expired');
-  }
+  const fatal = (e) => fatalIf(e, onFatal);
 
   function card(c) {
     const max = c.next_cost == null;
@@ -182,8 +189,9 @@ export function createUpgrades(sync, onState, onFatal) {
         const data = await api('/upgrades');
         cards = Array.isArray(data) ? data : [];
         render();
+        hooks.loaded?.(cards);
       } catch (e) {
-        fatalIf(e);
+        fatal(e);
         if (!cards) {
           status.textContent = t('up_error');
           const r = node('button', 'btn small', t('retry'));
@@ -204,6 +212,7 @@ export function createUpgrades(sync, onState, onFatal) {
     say(msg, 'info', '');
     render();
     const cost = num(c.next_cost);
+    haptic('medium');
     try {
       await sync.idle(3000); // taps on their way count towards the balance
       const mark = sync.mark;
@@ -214,10 +223,11 @@ export function createUpgrades(sync, onState, onFatal) {
       say(msg, 'ok', t('up_bought', { name: c.name, n: fmt(num(c.level) + 1) }), 'bought');
       picked = null;
       buying = null;
+      hooks.bought?.(c);
       await load();
       showAway(state);
     } catch (e) {
-      fatalIf(e);
+      fatal(e);
       hapticNotice('error');
       say(msg, 'error', errorText(e, { n: fmt(cost), name: c.name }), e?.code || '');
       if (e?.status === 409 || e?.status === 404) load();
@@ -239,6 +249,8 @@ export function createUpgrades(sync, onState, onFatal) {
       picked = null;
       setMainButton(null);
     },
+    /** Card id → name, of the cards loaded so far. */
+    names: () => new Map((cards || []).map((c) => [c.id, c.name])),
     /** The balance moved (taps): re-check which cards are affordable. */
     update() {
       if (!visible || !cards || buying) return;
@@ -319,8 +331,9 @@ export function createDaily(sync, getMe, notice, onFatal) {
 }
 
 /** The Friends screen. */
-export function createFriends(onFatal) {
+export function createFriends(sync, onFatal) {
   const el = {
+    collect: $('ref-collect'),
     link: $('ref-link'),
     share: $('ref-share'),
     count: $('ref-count'),
@@ -331,6 +344,7 @@ export function createFriends(onFatal) {
   };
   let data = null;
   let loading = null;
+  let collecting = false;
   const isUrl = () => /^https:\/\/t\.me\//.test(data?.link || '');
 
   function render() {
@@ -342,6 +356,11 @@ export function createFriends(onFatal) {
     el.earned.textContent = fmt(data.earned);
     el.share.disabled = !data.link;
     el.share.lastChild.textContent = t(inTelegram && isUrl() ? 'ref_share' : 'ref_copy');
+    const due = num(data.share_due);
+    el.collect.hidden = due <= 0;
+    el.collect.disabled = collecting;
+    el.collect.dataset.value = String(due);
+    el.collect.textContent = t('ref_collect', { n: fmt(due) });
     const friends = Array.isArray(data.friends) ? data.friends : [];
     el.list.textContent = '';
     for (const f of friends) {
@@ -375,6 +394,30 @@ export function createFriends(onFatal) {
     })();
     return loading;
   }
+
+  el.collect.addEventListener('click', async () => {
+    if (collecting) return;
+    collecting = true;
+    haptic('medium');
+    render();
+    try {
+      await sync.idle(3000);
+      const mark = sync.mark;
+      const r = await api('/referrals/collect', { method: 'POST' });
+      sync.reconcile(r.balance, mark);
+      hapticNotice('success');
+      say(el.msg, 'ok', t('ref_collected', { n: fmt(num(r.collected)) }), 'collected');
+      if (data) data.share_due = 0;
+    } catch (e) {
+      fatalIf(e, onFatal);
+      hapticNotice('error');
+      say(el.msg, 'error', errorText(e), e?.code || '');
+    } finally {
+      collecting = false;
+      render();
+      load();
+    }
+  });
 
   el.share.addEventListener('click', async () => {
     if (!data?.link) return;

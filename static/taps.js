@@ -4,14 +4,19 @@
 // Taps move through two places: `pending` (counted on screen, not yet in a
 // batch) and `outbox` ({count, seq}: the batch being sent, fixed once made, so
 // a retry after a lost answer repeats exactly what the server may already have
-// applied, and the server's seq dedup makes that safe). Both are saved to
+// applied, and the server's seq dedup makes that safe). A batch also carries
+// `gaps`: the whole milliseconds between its consecutive taps (performance.now()),
+// for the server's anti-cheat; a retry sends them unchanged. Both are saved to
 // storage whenever taps leave `pending`, and on hide, so a page killed in the
 // background sends them on the next start.
 
 export const MAX_BATCH = 1000;
 const SYNC_NOTICES = new Set(['offline', 'busy', 'server_error']);
 
+const MAX_GAP_MS = 60000;
 const int = (v, d = 0) => (Number.isFinite(Number(v)) ? Math.floor(Number(v)) : d);
+const okGap = (g) => Number.isInteger(g) && g >= 0 && g <= MAX_GAP_MS;
+const hiRes = () => (typeof performance === 'object' ? performance.now() : Date.now());
 
 export class TapSync {
   /**
@@ -19,8 +24,8 @@ export class TapSync {
    * ApiError-like {status, code, retryAfter}. store: {get(key), set(key, value|null)}.
    * onChange(), onNotice(key|null, vars), onFatal(kind).
    */
-  constructor({ send, store, now = () => Date.now(), onChange = () => {}, onNotice = () => {}, onFatal = () => {} }) {
-    Object.assign(this, { send, store, now, onChange, onNotice, onFatal });
+  constructor({ send, store, now = () => Date.now(), clock = hiRes, onChange = () => {}, onNotice = () => {}, onFatal = () => {} }) {
+    Object.assign(this, { send, store, now, clock, onChange, onNotice, onFatal });
     this.key = null;
     this.serverBalance = 0;
     this.energy = 0;
@@ -29,6 +34,9 @@ export class TapSync {
     this.energyPerSec = 0;
     this.tapPower = 1;
     this.pending = 0;
+    // Gaps between the last gaps.length + 1 pending taps (older ones unknown).
+    this.gaps = [];
+    this.tapAt = null;
     this.outbox = null;
     this.inflight = false;
     this.waitUntil = 0;
@@ -62,6 +70,7 @@ export class TapSync {
       // one at or below last_seq was applied (or superseded), and is dropped.
       if (o && int(o.count) >= 1 && int(o.count) <= MAX_BATCH && int(o.seq) > this.lastSeq) {
         this.outbox = { count: int(o.count), seq: int(o.seq) };
+        if (Array.isArray(o.gaps) && o.gaps.length && o.gaps.length <= o.count && o.gaps.every(okGap)) this.outbox.gaps = o.gaps;
         this.lastSeq = this.outbox.seq;
       }
       this.pending += Math.min(Math.max(0, int(saved.pending)), 100 * MAX_BATCH);
@@ -108,6 +117,22 @@ export class TapSync {
     return true;
   }
 
+  /**
+   * A boost's answer (the player state): the tap power, energy cap and energy
+   * it brings always count; the balance as reconcile() takes it.
+   */
+  boosted(state, mark) {
+    if (this.stopped) return;
+    this.regen();
+    if (int(state.tap_power) >= 1) this.tapPower = int(state.tap_power);
+    if (Number.isFinite(Number(state.max_energy))) this.maxEnergy = Math.max(0, int(state.max_energy));
+    if (Number.isFinite(Number(state.energy))) {
+      this.energy = Number(state.energy) - this.pending * this.tapPower;
+      this.energyAt = this.now();
+    }
+    if (!this.reconcile(state.balance, mark)) this.onChange();
+  }
+
   /** Taps counted on screen but not yet answered by the server. */
   get unsent() {
     return this.pending + (this.outbox ? this.outbox.count : 0);
@@ -126,6 +151,12 @@ export class TapSync {
     this.regen();
     if (!this.canTap) return false;
     this.energy -= this.tapPower;
+    const at = this.clock();
+    if (this.pending > 0 && this.tapAt != null) {
+      this.gaps.push(Math.min(MAX_GAP_MS, Math.max(0, Math.round(at - this.tapAt))));
+      if (this.gaps.length > MAX_BATCH) this.gaps.shift();
+    }
+    this.tapAt = at;
     this.pending += 1;
     return true;
   }
@@ -165,7 +196,11 @@ export class TapSync {
       const count = Math.min(this.pending, MAX_BATCH);
       const seq = Math.max(this.now(), this.lastSeq + 1);
       this.lastSeq = seq;
-      this.outbox = { count, seq };
+      // The gaps whose both taps are in this batch; the one across the cut is dropped.
+      const k = count - this.pending + this.gaps.length;
+      const gaps = this.gaps.slice(0, Math.max(0, k));
+      this.gaps = this.gaps.slice(Math.max(0, k + 1));
+      this.outbox = gaps.length ? { count, seq, gaps } : { count, seq };
       this.pending -= count;
       this.save();
     }

@@ -189,3 +189,12 @@ export function openTelegramLink(url) {
     return true;
   }) === true;
 }
+
+/** Opens a web page: Telegram's in-app browser inside Telegram, a new tab outside. */
+export function openLink(url) {
+  if (inTelegram && typeof wa?.openLink === 'function' && call(() => {
+    wa.openLink(url);
+    return true;
+  })) return;
+  call(() => window.open(url, '_blank', 'noopener'));
+}

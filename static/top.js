@@ -1,5 +1,5 @@
-// The Top screen: the leaderboard (all time, or coins earned this week), with the player's own
-// row highlighted.
+// The Top screen: the leaderboard (all time, coins earned this week, or the player's league),
+// with the player's own row highlighted.
 
 import { api } from './api.js';
 import { t, fmt } from './i18n.js';
@@ -97,11 +97,14 @@ export function createTop(sync, getMe) {
     }
     list.textContent = '';
     list.append(frag);
+    const league = data.league ? `${t('league', { name: data.league })} · ` : '';
+    list.dataset.league = data.league || '';
     if (my.rank) {
       mine.hidden = false;
-      mine.textContent = `${t('your_rank')}: #${fmt(my.rank)} · ${fmt(my.balance ?? 0)}`;
+      mine.textContent = `${league}${t('your_rank')}: #${fmt(my.rank)} · ${fmt(my.balance ?? 0)}`;
     } else {
-      mine.hidden = true;
+      mine.hidden = !league;
+      mine.textContent = league.slice(0, -3);
     }
     say(top.length ? '' : t('top_empty'));
   }

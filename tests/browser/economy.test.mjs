@@ -110,7 +110,7 @@ test('demo player: tap, buy upgrades, claim the daily reward, see the invite lin
     await page.goto(new URL('/', BASE).href);
     await waitReady(page);
     const tabs = await page.locator('#tabs [role=tab]').evaluateAll((els) => els.map((e) => e.id));
-    assert.deepEqual(tabs, ['tab-tap', 'tab-upgrades', 'tab-friends', 'tab-top', 'tab-wallet']);
+    assert.deepEqual(tabs, ['tab-tap', 'tab-upgrades', 'tab-friends', 'tab-tasks', 'tab-top', 'tab-wallet']);
     for (const id of tabs) await assertTarget(page.locator(`#${id}`), id);
     assert.equal(await profit(page), 0, 'a new player earns nothing per hour');
 

@@ -3,7 +3,9 @@
 # with a throwaway SQLite database (no BOT_TOKEN, so the demo login is on), then
 # drives the page with headless Chromium (tests/browser/*.test.mjs, one after
 # the other). The game is the built-in one, except a claim minimum of 10 coins,
-# so a test can tap its way to a claim, and three cheap upgrade cards.
+# so a test can tap its way to a claim, and three cheap upgrade cards. A test
+# with a game file of its own beside it (NAME.game.toml for NAME.test.mjs) gets
+# a server of its own, started with that file and a fresh database.
 #
 #   TAPWAVE_BIN  the tapwave binary (default target/debug/tapwave, from the repo root)
 #   CHROMIUM     the browser (default /usr/bin/chromium, Debian's package `chromium`)
@@ -30,25 +32,24 @@ if [[ ! -d "$here/node_modules/playwright-core" ]]; then
 fi
 
 tmp="$(mktemp -d)"
-server_pid=""
+server_pids=()
 cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
+  for pid in "${server_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${server_pids[@]}"; do
     for _ in $(seq 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-url="http://127.0.0.1:$port"
 
 cat >"$tmp/game.toml" <<'TOML'
 [claims]
@@ -87,41 +88,59 @@ income_growth = 1.0
 max_level = 1
 TOML
 
-(
-  cd "$tmp"
-  unset BOT_TOKEN REDIS_URL WEBHOOK_URL WEBHOOK_SECRET GAME_CONFIG TRUSTED_PROXIES WAREHOUSE_URL
-  export BIND="127.0.0.1:$port"
-  export DATABASE_URL="sqlite://$tmp/tapwave.db?mode=rwc"
-  export GAME_CONFIG="$tmp/game.toml"
-  exec "$bin" serve
-) >"$tmp/server.log" 2>&1 &
-server_pid=$!
-
-server_log() {
-  echo "---- last lines of the server log ----" >&2
-  tail -n 40 "$tmp/server.log" >&2 || true
+# start_server NAME GAME_FILE: starts `tapwave serve` on a free loopback port with
+# a database of its own, waits for /healthz, and sets `url` and `log`.
+start_server() {
+  local name="$1" game="$2" port pid
+  port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  url="http://127.0.0.1:$port"
+  log="$tmp/$name.log"
+  (
+    cd "$tmp"
+    unset BOT_TOKEN REDIS_URL WEBHOOK_URL WEBHOOK_SECRET GAME_CONFIG TRUSTED_PROXIES WAREHOUSE_URL
+    export BIND="127.0.0.1:$port"
+    export DATABASE_URL="sqlite://$tmp/$name.db?mode=rwc"
+    export GAME_CONFIG="$game"
+    exec "$bin" serve
+  ) >"$log" 2>&1 &
+  pid=$!
+  server_pids+=("$pid")
+  local deadline=$((SECONDS + 60))
+  until node -e 'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$url/healthz"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run.sh: tapwave serve ($name) exited before answering /healthz" >&2
+      server_log "$log"
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "run.sh: $url/healthz ($name) did not answer 200 within 60 s" >&2
+      server_log "$log"
+      return 1
+    fi
+    sleep 0.25
+  done
 }
 
-deadline=$((SECONDS + 60))
-until node -e 'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$url/healthz"; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "run.sh: tapwave serve exited before answering /healthz" >&2
-    server_log
-    exit 1
-  fi
-  if ((SECONDS >= deadline)); then
-    echo "run.sh: $url/healthz did not answer 200 within 60 s" >&2
-    server_log
-    exit 1
-  fi
-  sleep 0.25
-done
+server_log() {
+  echo "---- last lines of the server log ($1) ----" >&2
+  tail -n 40 "$1" >&2 || true
+}
+
+start_server shared "$tmp/game.toml" || exit 1
+shared_url="$url"
+shared_log="$log"
 
 rc=0
 for test_file in "$here"/*.test.mjs; do
-  TAPWAVE_URL="$url" timeout -k 10 300 node "$test_file" || rc=$?
+  game="${test_file%.test.mjs}.game.toml"
+  url="$shared_url"
+  log="$shared_log"
+  if [[ -f "$game" ]]; then
+    start_server "$(basename "${test_file%.test.mjs}")" "$game" || { rc=1; continue; }
+  fi
+  if ! TAPWAVE_URL="$url" timeout -k 10 300 node "$test_file"; then
+    rc=1
+    server_log "$log"
+  fi
 done
-if ((rc != 0)); then
-  server_log
-fi
 exit "$rc"

@@ -237,6 +237,25 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
     let (options, clock) = clocked(rich_with_cards());
     let (app, stores) = spawn_with(backend, options).await;
     let players = [71_i64, 72, 73];
+    // 71 invited 72, who invited 73: shares, bonuses and the invite task come into play.
+    assert_eq!(app.get("/api/v1/me", 71).await.status, 200);
+    for (id, referrer) in [(72, 71), (73, 72)] {
+        let user = game::TelegramUser {
+            id,
+            first_name: format!("P{id}"),
+            last_name: None,
+            username: None,
+            language_code: None,
+            is_premium: id == 73,
+        };
+        let started = app.game.start_player(&user, Some(referrer)).await.unwrap();
+        assert_eq!(started.referrer, Some(referrer));
+    }
+    let words = app.game.config().cipher.words.clone();
+    let post = |p: i64, path: String, body: Option<serde_json::Value>| {
+        let app = &app;
+        async move { app.call("POST", &path, Some(&app.auth(p)), body).await }
+    };
     let mut seq = 0;
     for _round in 0..8 {
         clock.advance((rand::random::<u32>() % (2 * HOUR as u32)) as i64);
@@ -245,13 +264,14 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
         }
         let mut calls = Vec::new();
         for &p in &players {
-            for _ in 0..6 {
+            for _ in 0..8 {
                 seq += 1;
-                calls.push((p, rand::random::<u8>() % 5, seq));
+                calls.push((p, rand::random::<u8>() % 11, seq));
             }
         }
         let answers = join_all(calls.iter().map(|&(p, op, seq)| {
             let app = &app;
+            let word = words[rand::random::<u8>() as usize % words.len()].clone();
             async move {
                 match op {
                     0 => {
@@ -261,6 +281,15 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
                     1 => buy(app, p, "mine").await,
                     2 => buy(app, p, "once").await,
                     3 => daily(app, p).await,
+                    4 => post(p, "/api/v1/combo".into(), None).await,
+                    5 => {
+                        let body = serde_json::json!({ "word": word });
+                        post(p, "/api/v1/cipher".into(), Some(body)).await
+                    }
+                    6 => post(p, "/api/v1/referrals/collect".into(), None).await,
+                    7 => post(p, "/api/v1/boosts/refill/buy".into(), None).await,
+                    8 => post(p, "/api/v1/boosts/multitap/buy".into(), None).await,
+                    9 => post(p, "/api/v1/tasks/invite_1/check".into(), None).await,
                     _ => app.get("/api/v1/me", p).await,
                 }
             }
@@ -268,11 +297,18 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
         .await;
         for a in &answers {
             let code = a.body["error"]["code"].as_str().unwrap_or_default();
+            let refusals = [
+                "insufficient_balance",
+                "max_level",
+                "already_claimed",
+                "combo_incomplete",
+                "no_refills_left",
+            ];
             assert!(
                 a.status == 200
-                    || (a.status == 409
-                        && ["insufficient_balance", "max_level", "already_claimed"]
-                            .contains(&code)),
+                    || (a.status == 409 && refusals.contains(&code))
+                    || (a.status == 422 && code == "wrong_word")
+                    || (a.status == 429 && code == "no_attempts_left"),
                 "{a:?}"
             );
         }

@@ -106,6 +106,11 @@ impl Game {
                     tracing::warn!(error = %e, player = target, "leaderboard update failed");
                 }
             }
+            if !p.banned {
+                // Back on the league board; the week counts only what is earned from now on
+                // (the last write was kept through the ban, so nothing earned before is added).
+                self.week_record(p.id, p.version, p.total_earned).await;
+            }
         }
         Ok(change)
     }

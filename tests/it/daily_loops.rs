@@ -461,6 +461,16 @@ async fn the_league_board_ranks_a_league_and_a_ban_leaves_every_board(backend: B
         app.get("/api/v1/leaderboard?board=league", 22).await.body["me"]["rank"],
         1
     );
+    // Unbanned, they are back on the league board at once; the week counts from the unban.
+    app.game.unban(999, 23).await.unwrap();
+    let league = app.get("/api/v1/leaderboard?board=league", 22).await;
+    assert_eq!(league.body["top"][0]["id"], 23);
+    assert_eq!(league.body["me"]["rank"], 2);
+    let week = app.get("/api/v1/leaderboard?board=week", 23).await;
+    assert_eq!(week.body["me"]["balance"], 0);
+    earn(&app, 23, 5, 2).await;
+    let week = app.get("/api/v1/leaderboard?board=week", 23).await;
+    assert_eq!(week.body["me"]["balance"], 5);
     app.stop().await;
     stores.remove().await;
 }

@@ -46,6 +46,10 @@ struct Args {
     /// Redis server (keys under a fresh prefix, deleted after).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis: String,
+    /// Anti-cheat settings to measure each backend with: `on` (the default game), `off`
+    /// (`[anticheat] enabled = false`). Tap batches carry `gaps` either way.
+    #[arg(long, value_delimiter = ',', default_value = "on")]
+    anticheat: Vec<String>,
     /// Where to write the results table (Markdown).
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: PathBuf,
@@ -97,11 +101,15 @@ async fn start_server(
     args: &Args,
     env: &[(&str, String)],
     work: &std::path::Path,
+    anticheat: bool,
 ) -> anyhow::Result<Server> {
     let port = free_port()?;
     let limits = "[limits]\nplayer_per_second = 100000\nplayer_burst = 100000\nip_per_second = 1000000\nip_burst = 1000000\n";
     let game_file = work.join("game.toml");
-    std::fs::write(&game_file, limits)?;
+    std::fs::write(
+        &game_file,
+        format!("{limits}[anticheat]\nenabled = {anticheat}\n"),
+    )?;
     let mut cmd = Command::new(&args.bin);
     cmd.arg("api")
         .env("BIND", format!("127.0.0.1:{port}"))
@@ -188,13 +196,13 @@ where
 }
 
 struct Row {
-    backend: &'static str,
+    backend: String,
     health: Phase,
     taps: Phase,
     accepted: i64,
 }
 
-async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
+async fn measure(args: &Args, backend: &str, anticheat: bool) -> anyhow::Result<Row> {
     let work = std::env::temp_dir().join(format!("tapwave-bench-{:x}", rand::random::<u64>()));
     std::fs::create_dir_all(&work)?;
     let mut env = Vec::new();
@@ -232,7 +240,7 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
         }
         other => bail!("unknown backend {other:?} (sqlite, postgres)"),
     };
-    let server = start_server(args, &env, &work).await?;
+    let server = start_server(args, &env, &work, anticheat).await?;
     let base = Arc::new(server.base.clone());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency * 2)
@@ -320,10 +328,14 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
             async move {
                 let p = (n % players) as usize;
                 let seq = seqs[p].fetch_add(1, Ordering::Relaxed) + 1;
+                // Human-like intervals between the batch's taps, as the Mini App measures them.
+                let gaps: Vec<u64> = (1..batch)
+                    .map(|_| 60 + rand::random::<u64>() % 80)
+                    .collect();
                 let res = client
                     .post(format!("{base}/api/v1/taps"))
                     .header("authorization", &auths[p])
-                    .json(&serde_json::json!({"count": batch, "seq": seq}))
+                    .json(&serde_json::json!({"count": batch, "seq": seq, "gaps": gaps}))
                     .send()
                     .await;
                 match res {
@@ -358,7 +370,11 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
     }
     std::fs::remove_dir_all(&work).ok();
     Ok(Row {
-        backend: label,
+        backend: if anticheat {
+            label.to_owned()
+        } else {
+            format!("{label}, anti-cheat off")
+        },
         health,
         taps,
         accepted: accepted.load(Ordering::Relaxed),
@@ -378,9 +394,24 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let mut rows = Vec::new();
-    for backend in &args.backends {
-        eprintln!("bench: {backend} …");
-        let row = runtime.block_on(measure(&args, backend))?;
+    let settings: Vec<bool> = args
+        .anticheat
+        .iter()
+        .map(|a| match a.as_str() {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            other => Err(anyhow::anyhow!(
+                "--anticheat takes on or off, got {other:?}"
+            )),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for (backend, anticheat) in args
+        .backends
+        .iter()
+        .flat_map(|b| settings.iter().map(move |a| (b, *a)))
+    {
+        eprintln!("bench: {backend} (anti-cheat {anticheat}) …");
+        let row = runtime.block_on(measure(&args, backend, anticheat))?;
         eprintln!(
             "bench: {}: healthz {:.0}/s, taps {:.0}/s (ratio {:.2}), tap errors {}",
             row.backend,

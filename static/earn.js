@@ -479,7 +479,10 @@ export function createCipher(sync, onFatal) {
       if (word.length > len()) word = word.slice(0, len());
     } catch (e) {
       fatalIf(e, onFatal);
-      if (!data) {
+      if (e?.status === 404) {
+        data = null; // no cipher in this game
+        el.status.textContent = t('ci_off');
+      } else if (!data) {
         el.status.textContent = t('ci_error');
         el.status.append(' ', button('small', t('retry'), '', load));
       }

@@ -538,7 +538,7 @@ impl Game {
             link,
             count,
             earned,
-            share_due: self.share_due(id).await?,
+            share_due: self.share_due(id, &shares).await?,
             friends: friends
                 .iter()
                 .map(|f| FriendView {

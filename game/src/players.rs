@@ -455,16 +455,6 @@ impl Game {
         self.leaderboard_of(id, limit, Board::Global).await
     }
 
-    /// The `limit` players who earned most this ISO week (UTC) and the caller's own rank; the
-    /// rows' `balance` is the coins earned this week.
-    pub async fn week_leaderboard(
-        &self,
-        id: i64,
-        limit: usize,
-    ) -> Result<LeaderboardView, GameError> {
-        self.leaderboard_of(id, limit, Board::Week).await
-    }
-
     /// A board by kind: global by balance; this week by coins earned; the caller's league by coins
     /// ever earned (the rows' `balance` is then coins ever earned).
     pub async fn leaderboard_of(

@@ -105,8 +105,13 @@ impl Game {
             .collect())
     }
 
-    /// The shares owed to `id` now, friend by friend (only those with something due).
-    pub(crate) async fn shares_due(&self, id: i64) -> Result<Vec<Due>, GameError> {
+    /// The shares owed to `id` now, friend by friend (only those with something due), given what
+    /// `id` collected from each so far.
+    async fn shares_due(
+        &self,
+        id: i64,
+        collected: &HashMap<i64, i64>,
+    ) -> Result<Vec<Due>, GameError> {
         let cfg = &self.config().referrals;
         if (cfg.share_bps == 0 && cfg.second_share_bps == 0) || cfg.share_cap == 0 {
             return Ok(Vec::new());
@@ -127,7 +132,6 @@ impl Game {
             .collect();
         let ids: Vec<i64> = feeding.iter().map(|f| f.0).collect();
         let their_shares = self.share_income(&ids).await?;
-        let collected = self.shares_collected(id).await?;
         Ok(feeding
             .into_iter()
             .filter_map(|(friend, earned, bps)| {
@@ -144,10 +148,14 @@ impl Game {
             .collect())
     }
 
-    /// Coins `id` could collect from friends' earnings now.
-    pub async fn share_due(&self, id: i64) -> Result<i64, GameError> {
+    /// Coins `id` could collect from friends' earnings now, given what they collected so far.
+    pub(crate) async fn share_due(
+        &self,
+        id: i64,
+        collected: &HashMap<i64, i64>,
+    ) -> Result<i64, GameError> {
         Ok(self
-            .shares_due(id)
+            .shares_due(id, collected)
             .await?
             .iter()
             .fold(0i64, |sum, d| sum.saturating_add(d.due)))
@@ -157,7 +165,8 @@ impl Game {
     pub async fn collect_shares(&self, id: i64) -> Result<Collected, GameError> {
         for attempt in 0..MAX_ATTEMPTS {
             let p = self.playing(id).await?;
-            let dues = self.shares_due(id).await?;
+            let collected = self.shares_collected(id).await?;
+            let dues = self.shares_due(id, &collected).await?;
             let total = dues.iter().fold(0i64, |sum, d| sum.saturating_add(d.due));
             if total == 0 {
                 return Ok(Collected {

@@ -8,32 +8,21 @@
 //   STATIC_DIR  serve the Mini App from this folder instead of the binary's
 //               embedded copy (to work on static/ without a rebuild)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, balance, waitBalance, tapCoin, shot, isPost, isGet } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STATIC = path.join(here, '../../static');
 const { MORSE, decode, encode, symbol, DOT_MAX_MS, LETTER_GAP_MS } = await import(path.join(STATIC, 'morse.js'));
 const { TapSync } = await import(path.join(STATIC, 'taps.js'));
 
-const BASE = new URL(process.env.TAPWAVE_URL || 'http://127.0.0.1:8080');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || '';
 const DEV_STATIC = process.env.STATIC_DIR || '';
 
-assert.ok(
-  ['127.0.0.1', 'localhost', '[::1]'].includes(BASE.hostname),
-  `TAPWAVE_URL must be a loopback address, got ${BASE.href}`,
-);
-
-setTimeout(() => {
-  console.error('daily.test: gave up after 280 s');
-  process.exit(1);
-}, 280_000).unref();
+giveUpAfter('daily.test', 280_000);
 
 // ---- node unit tests ----
 
@@ -111,20 +100,7 @@ test('TapSync: gaps between the taps of a batch, unchanged on a retry', async ()
 
 // ---- the browser ----
 
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 function devStatic(route, u) {
   const name = u.pathname === '/' ? 'index.html' : u.pathname.split('/').pop();
@@ -136,68 +112,16 @@ function devStatic(route, u) {
   return route.fulfill({ status: 200, contentType: type, body });
 }
 
-async function open({ telegramScript = '' } = {}) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 780 }, serviceWorkers: 'block', locale: 'en-US' });
-  context.setDefaultTimeout(15_000);
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === BASE.host) {
-      if (DEV_STATIC && (u.pathname === '/' || u.pathname.startsWith('/assets/'))) return devStatic(route, u);
-      return route.continue();
-    }
-    if (u.hostname === 'telegram.org' || u.hostname.endsWith('.telegram.org')) {
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: telegramScript });
-    }
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`# [browser console] ${m.text()}`);
-  });
-  const check = () => {
-    if (errors.length) assert.fail(`the page threw: ${errors.map((e) => e.stack || e.message).join('\n')}`);
-  };
-  return { context, page, check };
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.state !== 'loading', null, { timeout: 20_000 });
-  const state = await page.evaluate(() => document.documentElement.dataset.state);
-  if (state !== 'ready') assert.fail(`the Mini App did not start: state=${state}: ${await page.locator('#fatal').innerText().catch(() => '?')}`);
-}
-
-const balance = (page) => page.getByTestId('balance').evaluate((el) => Number(el.dataset.value));
-const energy = (page) => page.getByTestId('energy').evaluate((el) => ({ now: Number(el.dataset.value), max: Number(el.dataset.max) }));
-
-async function waitBalance(page, value) {
-  await page.waitForFunction(
-    (v) => {
-      const el = document.querySelector('[data-testid=balance]');
-      return el.dataset.pending === '0' && el.dataset.value === String(v);
+/** With STATIC_DIR, the page and its assets come from that folder. */
+const open = ({ telegramScript = '' } = {}) =>
+  openPage({
+    telegramScript,
+    intercept: (route, u) => {
+      if (u.host === BASE.host && DEV_STATIC && (u.pathname === '/' || u.pathname.startsWith('/assets/'))) return devStatic(route, u);
     },
-    value,
-    { timeout: 15_000 },
-  ).catch(async () => assert.fail(`the balance should be ${value}, it is ${await balance(page)}`));
-}
+  });
 
-async function tapCoin(page, n, pauseMs = 70) {
-  const box = await page.getByTestId('coin').boundingBox();
-  for (let i = 0; i < n; i++) {
-    await page.mouse.click(box.x + box.width * (0.4 + 0.2 * Math.random()), box.y + box.height * (0.4 + 0.2 * Math.random()));
-    await page.waitForTimeout(pauseMs);
-  }
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
-
-const isPost = (suffix) => (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1${suffix}`;
-const isGet = (suffix) => (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/v1${suffix}`;
+const energy = (page) => page.getByTestId('energy').evaluate((el) => ({ now: Number(el.dataset.value), max: Number(el.dataset.max) }));
 
 /** Clicks `locator` and returns the JSON answer of the request matching `pred`, asserting its status. */
 async function answer(page, pred, click, status = 200) {

@@ -4,100 +4,18 @@
 // +12/h), "intern" (team, 5 coins, +6/h, one level) and "vault" (out of reach).
 // Traffic goes only to TAPWAVE_URL: telegram.org gets a stub, the rest is blocked.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE, giveUpAfter, useBrowser, open, waitReady, balance, waitBalance, tapCoin as tapCoinAt, shot, isPost } from './support.mjs';
 
-const BASE = new URL(process.env.TAPWAVE_URL || 'http://127.0.0.1:8080');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || '';
+giveUpAfter('economy.test', 240_000);
+useBrowser();
 
-assert.ok(
-  ['127.0.0.1', 'localhost', '[::1]'].includes(BASE.hostname),
-  `TAPWAVE_URL must be a loopback address, got ${BASE.href}`,
-);
-
-setTimeout(() => {
-  console.error('economy.test: gave up after 240 s');
-  process.exit(1);
-}, 240_000).unref();
-
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-async function open({ telegramScript = '', locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 780 }, serviceWorkers: 'block', locale });
-  context.setDefaultTimeout(15_000);
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === BASE.host) return route.continue();
-    if (u.hostname === 'telegram.org' || u.hostname.endsWith('.telegram.org')) {
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: telegramScript });
-    }
-    return route.abort('blockedbyclient'); // unpkg and everything else
-  });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`# [browser console] ${m.text()}`);
-  });
-  const check = () => {
-    if (errors.length) assert.fail(`the page threw: ${errors.map((e) => e.stack || e.message).join('\n')}`);
-  };
-  return { context, page, check };
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.state !== 'loading', null, { timeout: 20_000 });
-  const state = await page.evaluate(() => document.documentElement.dataset.state);
-  if (state !== 'ready') assert.fail(`the Mini App did not start: state=${state}: ${await page.locator('#fatal').innerText().catch(() => '?')}`);
-}
-
-const balance = (page) => page.getByTestId('balance').evaluate((el) => Number(el.dataset.value));
 const profit = (page) => page.getByTestId('profit').evaluate((el) => Number(el.dataset.value));
 
-async function waitBalance(page, value) {
-  await page.waitForFunction(
-    (v) => {
-      const el = document.querySelector('[data-testid=balance]');
-      return el.dataset.pending === '0' && el.dataset.value === String(v);
-    },
-    value,
-    { timeout: 15_000 },
-  ).catch(async () => assert.fail(`the balance should be ${value}, it is ${await balance(page)}`));
-}
-
-async function tapCoin(page, n, pauseMs = 60) {
-  const box = await page.getByTestId('coin').boundingBox();
-  for (let i = 0; i < n; i++) {
-    await page.mouse.click(box.x + box.width * (0.4 + 0.2 * Math.random()), box.y + box.height * (0.4 + 0.2 * Math.random()));
-    await page.waitForTimeout(pauseMs);
-  }
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
+const tapCoin = (page, n, pauseMs = 60) => tapCoinAt(page, n, pauseMs);
 
 const card = (page, id) => page.locator(`[data-testid=upgrade][data-id="${id}"]`);
-const isPost = (suffix) => (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1${suffix}`;
 
 async function assertTarget(locator, what) {
   const box = await locator.boundingBox();

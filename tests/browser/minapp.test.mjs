@@ -3,86 +3,17 @@
 // browser (default /usr/bin/chromium). Traffic goes only to TAPWAVE_URL:
 // telegram.org is answered with a stub script, anything else is blocked.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, tapCoin as tapCoinAt, waitSynced, shot } from './support.mjs';
 
-const BASE = new URL(process.env.TAPWAVE_URL || 'http://127.0.0.1:8080');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || '';
 const MAX_ASSET_BYTES = 60 * 1024;
 
-assert.ok(
-  ['127.0.0.1', 'localhost', '[::1]'].includes(BASE.hostname),
-  `TAPWAVE_URL must be a loopback address, got ${BASE.href}`,
-);
-
-// Whatever happens, stop by ourselves.
-setTimeout(() => {
-  console.error('minapp.test: gave up after 240 s');
-  process.exit(1);
-}, 240_000).unref();
-
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+giveUpAfter('minapp.test', 240_000);
+useBrowser();
 
 /** A fresh browser profile (empty localStorage = a new demo player) and page. */
-async function open({ telegramScript = '', viewport = { width: 390, height: 780 } } = {}) {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'block', locale: 'en-US' });
-  context.setDefaultTimeout(15_000);
-  context.setDefaultNavigationTimeout(20_000);
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === BASE.host) return route.continue();
-    if (u.hostname === 'telegram.org' || u.hostname.endsWith('.telegram.org')) {
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: telegramScript });
-    }
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`# [browser console] ${m.text()}`);
-  });
-  const check = () => {
-    if (errors.length) {
-      assert.fail(`the page threw: ${errors.map((e) => e.stack || e.message).join('\n')}`);
-    }
-  };
-  return { context, page, check };
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.state !== 'loading', null, { timeout: 20_000 });
-  const state = await page.evaluate(() => document.documentElement.dataset.state);
-  if (state !== 'ready') {
-    const text = await page.locator('#fatal').innerText().catch(() => '?');
-    assert.fail(`the Mini App did not start: state=${state}, screen says: ${text}`);
-  }
-}
+const open = (opts = {}) => openPage({ navigationTimeout: 20_000, ...opts });
 
 async function readBalance(page) {
   const b = await page.getByTestId('balance').evaluate((el) => ({
@@ -95,32 +26,9 @@ async function readBalance(page) {
 }
 
 /** Clicks the coin n times at slightly different spots, like a thumb would. */
-async function tapCoin(page, n, pauseMs = 90) {
-  const box = await page.getByTestId('coin').boundingBox();
-  assert.ok(box && box.width >= 44 && box.height >= 44, 'the coin should be a big tap target');
-  for (let i = 0; i < n; i++) {
-    const x = box.x + box.width * (0.35 + 0.3 * Math.random());
-    const y = box.y + box.height * (0.35 + 0.3 * Math.random());
-    await page.mouse.click(x, y);
-    await page.waitForTimeout(pauseMs);
-  }
-}
+const tapCoin = (page, n, pauseMs = 90) => tapCoinAt(page, n, pauseMs, { from: 0.35, spread: 0.3, minTarget: 44 });
 
 const isTaps = (r) => r.url() === new URL('/api/v1/taps', BASE).href && r.request().method() === 'POST';
-
-async function waitSynced(page) {
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid=balance]').dataset.pending === '0',
-    null,
-    { timeout: 15_000 },
-  );
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
 
 test('demo player: taps are saved, survive a reload, and show in the Top list', { timeout: 90_000 }, async () => {
   const { context, page, check } = await open();

@@ -3,15 +3,9 @@
 // Traffic goes only to TAPWAVE_URL: telegram.org and unpkg.com (TON Connect UI)
 // are answered with stub scripts, anything else is blocked.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE = new URL(process.env.TAPWAVE_URL || 'http://127.0.0.1:8080');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SCREENSHOT_DIR || '';
+import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, balance as tapBalance, tapCoin as tapCoinAt, waitSynced, shot as screenshot } from './support.mjs';
 
 // One address in its raw form, and the normalised form the server answers.
 const RAW = '0:ca6e321c7cce9ecedf0a8ca2492ec8592494aa5fb5ce0387dff96ef6af982a3e';
@@ -20,15 +14,7 @@ const randomRaw = () => `0:${Array.from({ length: 64 }, () => '0123456789abcdef'
 const KEY = /^[A-Za-z0-9\-_:.]{1,64}$/;
 const ON_ITS_WAY = ['pending', 'processing', 'exported'];
 
-assert.ok(
-  ['127.0.0.1', 'localhost', '[::1]'].includes(BASE.hostname),
-  `TAPWAVE_URL must be a loopback address, got ${BASE.href}`,
-);
-
-setTimeout(() => {
-  console.error('wallet.test: gave up after 240 s');
-  process.exit(1);
-}, 240_000).unref();
+giveUpAfter('wallet.test', 240_000);
 
 // A stand-in for TON Connect UI, served in place of unpkg.com's script. The
 // "wallet" answers openModal() with window.__tcAccount's address (RAW by
@@ -80,75 +66,27 @@ const TONCONNECT_STUB = `(() => {
   window.TON_CONNECT_UI = { TonConnectUI, THEME: { DARK: 'DARK', LIGHT: 'LIGHT' } };
 })();`;
 
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 /** A fresh profile (a new demo player) and page; `unpkg` counts TON Connect UI loads. */
 async function open({ telegramScript = '', viewport = { width: 390, height: 780 }, permissions = [] } = {}) {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'block', locale: 'en-US', permissions });
-  context.setDefaultTimeout(15_000);
-  context.setDefaultNavigationTimeout(20_000);
   const unpkg = [];
-  await context.route('**/*', (route) => {
-    const u = new URL(route.request().url());
-    if (u.host === BASE.host) return route.continue();
-    if (u.hostname === 'telegram.org' || u.hostname.endsWith('.telegram.org')) {
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: telegramScript });
-    }
-    if (u.hostname === 'unpkg.com') {
-      unpkg.push(u.href);
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: TONCONNECT_STUB });
-    }
-    return route.abort('blockedbyclient');
+  const opened = await openPage({
+    telegramScript,
+    viewport,
+    permissions,
+    navigationTimeout: 20_000,
+    intercept: (route, u) => {
+      if (u.hostname === 'unpkg.com') {
+        unpkg.push(u.href);
+        return route.fulfill({ status: 200, contentType: 'application/javascript', body: TONCONNECT_STUB });
+      }
+    },
   });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`# [browser console] ${m.text()}`);
-  });
-  const check = () => {
-    if (errors.length) assert.fail(`the page threw: ${errors.map((e) => e.stack || e.message).join('\n')}`);
-  };
-  return { context, page, check, unpkg };
+  return { ...opened, unpkg };
 }
 
-async function waitReady(page) {
-  await page.waitForFunction(() => document.documentElement.dataset.state !== 'loading', null, { timeout: 20_000 });
-  const state = await page.evaluate(() => document.documentElement.dataset.state);
-  if (state !== 'ready') {
-    const text = await page.locator('#fatal').innerText().catch(() => '?');
-    assert.fail(`the Mini App did not start: state=${state}, screen says: ${text}`);
-  }
-}
-
-async function tapBalance(page) {
-  return Number(await page.getByTestId('balance').getAttribute('data-value'));
-}
-
-async function tapCoin(page, n, pauseMs = 70) {
-  const box = await page.getByTestId('coin').boundingBox();
-  for (let i = 0; i < n; i++) {
-    await page.mouse.click(box.x + box.width * (0.35 + 0.3 * Math.random()), box.y + box.height * (0.35 + 0.3 * Math.random()));
-    await page.waitForTimeout(pauseMs);
-  }
-}
-
-async function waitSynced(page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid=balance]').dataset.pending === '0', null, { timeout: 15_000 });
-}
+const tapCoin = (page, n, pauseMs = 70) => tapCoinAt(page, n, pauseMs, { from: 0.35, spread: 0.3 });
 
 /** Taps until the server has `n` coins for this player. */
 async function earn(page, n) {
@@ -224,11 +162,7 @@ async function history(page) {
   );
 }
 
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (page, name) => screenshot(page, name, { fullPage: true });
 
 /** A player made straight through the API (dev/login), for set-ups the page need not see. */
 async function apiPlayer(first_name = 'Other') {

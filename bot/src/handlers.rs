@@ -34,8 +34,16 @@ pub fn schema() -> UpdateHandler<BotError> {
     let admin = teloxide::filter_command::<AdminCommand, _>()
         .branch(dptree::filter(not_admin).endpoint(refuse))
         .branch(dptree::case![AdminCommand::Stats].endpoint(stats))
-        .branch(dptree::case![AdminCommand::Ban(id)].endpoint(ban))
-        .branch(dptree::case![AdminCommand::Unban(id)].endpoint(unban))
+        .branch(
+            dptree::case![AdminCommand::Ban(id)]
+                .map(|id: i64| BanOrder { id, banned: true })
+                .endpoint(set_ban),
+        )
+        .branch(
+            dptree::case![AdminCommand::Unban(id)]
+                .map(|id: i64| BanOrder { id, banned: false })
+                .endpoint(set_ban),
+        )
         .branch(dptree::case![AdminCommand::Grant { id, amount }].endpoint(grant))
         .branch(dptree::case![AdminCommand::Broadcast(text)].endpoint(broadcast))
         .branch(dptree::case![AdminCommand::Claims(action)].endpoint(claims))
@@ -431,42 +439,36 @@ async fn stats(bot: TgBot, msg: Message, user: User, game: Game, texts: Texts) -
     }
 }
 
-async fn ban(
-    bot: TgBot,
-    msg: Message,
-    user: User,
+/// A `/ban` or `/unban`: whom, and which way.
+#[derive(Clone, Copy, Debug)]
+struct BanOrder {
     id: i64,
-    game: Game,
-    texts: Texts,
-) -> HandlerResult {
-    let l = lang(&user);
-    let key = match game.ban(uid(&user), id).await {
-        Ok(BanChange::Changed) => "msg.ban_done",
-        Ok(BanChange::Unchanged) => "msg.ban_already",
-        Err(GameError::UnknownPlayer) => "msg.no_such_player",
-        Err(e) => return oops(&bot, &msg, &texts, l, e).await,
-    };
-    tracing::info!(admin = uid(&user), player = id, "ban");
-    say(&bot, &msg, texts.fill(l, key, &[("id", &id)])).await
+    banned: bool,
 }
 
-async fn unban(
+async fn set_ban(
     bot: TgBot,
     msg: Message,
     user: User,
-    id: i64,
+    order: BanOrder,
     game: Game,
     texts: Texts,
 ) -> HandlerResult {
     let l = lang(&user);
-    let key = match game.unban(uid(&user), id).await {
-        Ok(BanChange::Changed) => "msg.unban_done",
-        Ok(BanChange::Unchanged) => "msg.unban_already",
-        Err(GameError::UnknownPlayer) => "msg.no_such_player",
+    let (admin, id) = (uid(&user), order.id);
+    let (verb, changed) = if order.banned {
+        ("ban", game.ban(admin, id).await)
+    } else {
+        ("unban", game.unban(admin, id).await)
+    };
+    let key = match changed {
+        Ok(BanChange::Changed) => format!("msg.{verb}_done"),
+        Ok(BanChange::Unchanged) => format!("msg.{verb}_already"),
+        Err(GameError::UnknownPlayer) => "msg.no_such_player".to_owned(),
         Err(e) => return oops(&bot, &msg, &texts, l, e).await,
     };
-    tracing::info!(admin = uid(&user), player = id, "unban");
-    say(&bot, &msg, texts.fill(l, key, &[("id", &id)])).await
+    tracing::info!(admin, player = id, "{verb}");
+    say(&bot, &msg, texts.fill(l, &key, &[("id", &id)])).await
 }
 
 #[allow(clippy::too_many_arguments)]

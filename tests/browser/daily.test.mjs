@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, balance, waitBalance, tapCoin, shot, isPost, isGet } from './support.mjs';
+import { BASE, LIGHT, giveUpAfter, useBrowser, devLogin, telegramStub, open as openPage, waitReady, balance, waitBalance, tapCoin, shot, isPost, isGet } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const STATIC = path.join(here, '../../static');
@@ -156,39 +156,10 @@ async function morse(page, word) {
   }
 }
 
-async function login(id, name, startParam) {
-  const res = await fetch(new URL('/api/v1/dev/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ id, first_name: name, language_code: 'en', start_param: startParam }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(res.status, 200, 'dev/login should work without BOT_TOKEN');
-  return (await res.json()).init_data;
-}
+const login = (id, name, startParam) => devLogin({ id, first_name: name, language_code: 'en', start_param: startParam });
 
-function telegramStub(initData, id) {
-  return `(() => {
-    const calls = [], back = [], links = [], tlinks = [];
-    const WebApp = {
-      initData: ${JSON.stringify(initData)},
-      initDataUnsafe: { user: { id: ${id}, first_name: 'Daily', language_code: 'en' } },
-      version: '8.0', platform: 'android', colorScheme: 'light',
-      themeParams: { bg_color: '#ffffff', text_color: '#111111', hint_color: '#777777', button_color: '#3390ec', button_text_color: '#ffffff', secondary_bg_color: '#eeeeee' },
-      viewportHeight: 780, viewportStableHeight: 780,
-      isVersionAtLeast: () => true,
-      ready() {}, expand() {}, disableVerticalSwipes() {}, setHeaderColor() {}, setBackgroundColor() {}, setBottomBarColor() {},
-      onEvent() {}, offEvent() {},
-      openLink: (u) => links.push(u),
-      openTelegramLink: (u) => tlinks.push(u),
-      HapticFeedback: { impactOccurred: (s) => calls.push('impact:' + s), notificationOccurred: (s) => calls.push('notify:' + s) },
-      BackButton: { isVisible: false, show() { this.isVisible = true; calls.push('back:show'); }, hide() { this.isVisible = false; calls.push('back:hide'); },
-        onClick: (f) => back.push(f), offClick: (f) => { const i = back.indexOf(f); if (i >= 0) back.splice(i, 1); } },
-    };
-    window.Telegram = { WebApp };
-    window.__tg = { calls, links, tlinks, back: () => back.slice().forEach((f) => f()), handlers: () => back.length };
-  })();`;
-}
+const stubFor = (initData, id) =>
+  telegramStub({ initData, user: { id, first_name: 'Daily', language_code: 'en' }, themeParams: { ...LIGHT, bg_color: '#ffffff' }, viewportHeight: 780, mainButton: false });
 
 const tg = (page) => page.evaluate(() => ({
   back: window.Telegram.WebApp.BackButton.isVisible,
@@ -215,7 +186,7 @@ async function notices(page) {
 test('inside Telegram: boosts, tasks, combo, cipher, collect, league board, gaps, BackButton', { timeout: 240_000 }, async () => {
   const id = 1_000_000_000_000 + Math.floor(Math.random() * 1e9);
   const initData = await login(id, 'Daily');
-  const { context, page, check } = await open({ telegramScript: telegramStub(initData, id) });
+  const { context, page, check } = await open({ telegramScript: stubFor(initData, id) });
   try {
     const tapBodies = [];
     page.on('request', (r) => {

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, giveUpAfter, useBrowser, open, waitReady, balance, waitBalance, tapCoin as tapCoinAt, shot, isPost } from './support.mjs';
+import { BASE, giveUpAfter, useBrowser, open, devLogin, telegramStub, waitReady, balance, waitBalance, tapCoin as tapCoinAt, shot, isPost } from './support.mjs';
 
 giveUpAfter('economy.test', 240_000);
 useBrowser();
@@ -181,40 +181,8 @@ test('while away: the sheet says what passive income was credited', { timeout: 6
 
 test('inside Telegram: MainButton confirms a purchase, BackButton, share via openTelegramLink, Russian', { timeout: 90_000 }, async () => {
   const id = 1_000_000_000_000 + Math.floor(Math.random() * 1e9);
-  const login = await fetch(new URL('/api/v1/dev/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ id, first_name: 'Тест' }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(login.status, 200);
-  const { init_data: initData } = await login.json();
-
-  const stub = `(() => {
-    const calls = [], back = [], main = [], links = [];
-    const MainButton = { isVisible: false, isActive: true, text: '', isProgressVisible: false,
-      setParams(p) { if ('text' in p) this.text = p.text; if ('is_active' in p) this.isActive = p.is_active; if ('is_visible' in p) this.isVisible = p.is_visible; },
-      show() { this.isVisible = true; }, hide() { this.isVisible = false; },
-      showProgress() { this.isProgressVisible = true; }, hideProgress() { this.isProgressVisible = false; },
-      onClick: (f) => main.push(f), offClick: (f) => { const i = main.indexOf(f); if (i >= 0) main.splice(i, 1); } };
-    const WebApp = {
-      initData: ${JSON.stringify(initData)},
-      initDataUnsafe: { user: { id: ${id}, first_name: 'Тест', language_code: 'ru' } },
-      version: '8.0', platform: 'android', colorScheme: 'dark',
-      themeParams: { bg_color: '#17212b', text_color: '#f5f5f5', hint_color: '#708499', button_color: '#5288c1', button_text_color: '#ffffff', secondary_bg_color: '#232e3c' },
-      viewportHeight: 700, viewportStableHeight: 700,
-      isVersionAtLeast: () => true,
-      ready() {}, expand() {}, disableVerticalSwipes() {}, setHeaderColor() {}, setBackgroundColor() {}, setBottomBarColor() {},
-      onEvent() {}, offEvent() {},
-      openTelegramLink: (u) => links.push(u),
-      HapticFeedback: { impactOccurred: (s) => calls.push('impact:' + s), notificationOccurred: (s) => calls.push('notify:' + s) },
-      BackButton: { isVisible: false, show() { this.isVisible = true; }, hide() { this.isVisible = false; },
-        onClick: (f) => back.push(f), offClick: (f) => { const i = back.indexOf(f); if (i >= 0) back.splice(i, 1); } },
-      MainButton,
-    };
-    window.Telegram = { WebApp };
-    window.__tg = { calls, links, main: () => main.slice().forEach((f) => f()), back: () => back.slice().forEach((f) => f()) };
-  })();`;
+  const initData = await devLogin({ id, first_name: 'Тест' });
+  const stub = telegramStub({ initData, user: { id, first_name: 'Тест', language_code: 'ru' }, colorScheme: 'dark' });
 
   const { context, page, check } = await open({ telegramScript: stub });
   try {
@@ -229,9 +197,9 @@ test('inside Telegram: MainButton confirms a purchase, BackButton, share via ope
     await card(page, 'stall').waitFor({ state: 'visible' });
     const tg = () => page.evaluate(() => ({
       back: window.Telegram.WebApp.BackButton.isVisible,
-      main: { ...window.Telegram.WebApp.MainButton },
+      main: (({ text, isVisible, isActive, isProgressVisible }) => ({ text, isVisible, isActive, isProgressVisible }))(window.Telegram.WebApp.MainButton),
       calls: window.__tg.calls.slice(),
-      links: window.__tg.links.slice(),
+      links: window.__tg.tlinks.slice(),
     }));
     assert.equal((await tg()).back, true, 'BackButton shows on Upgrades');
     assert.equal((await tg()).main.isVisible, false, 'no MainButton until a card is picked');

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, tapCoin as tapCoinAt, waitSynced, shot } from './support.mjs';
+import { BASE, giveUpAfter, useBrowser, devLogin, telegramStub, open as openPage, waitReady, tapCoin as tapCoinAt, waitSynced, shot } from './support.mjs';
 
 const MAX_ASSET_BYTES = 60 * 1024;
 
@@ -271,41 +271,13 @@ test('outside Telegram without the demo login, a friendly "open in Telegram" scr
 
 test('inside Telegram: init data, theme, language, haptics, BackButton', { timeout: 60_000 }, async () => {
   const id = 1_000_000_000_000 + Math.floor(Math.random() * 1e9);
-  const login = await fetch(new URL('/api/v1/dev/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ id, first_name: 'Тест' }),
-    signal: AbortSignal.timeout(10_000),
+  const initData = await devLogin({ id, first_name: 'Тест' });
+  const stub = telegramStub({
+    initData,
+    user: { id, first_name: 'Тест', language_code: 'ru' },
+    mainButton: false,
+    extra: { safeAreaInset: { top: 0, bottom: 20, left: 0, right: 0 }, contentSafeAreaInset: { top: 10, bottom: 0, left: 0, right: 0 } },
   });
-  assert.equal(login.status, 200, 'dev/login should work without BOT_TOKEN');
-  const { init_data: initData } = await login.json();
-  assert.ok(initData);
-
-  const stub = `(() => {
-    const calls = [], handlers = {}, back = [];
-    const WebApp = {
-      initData: ${JSON.stringify(initData)},
-      initDataUnsafe: { user: { id: ${id}, first_name: 'Тест', language_code: 'ru' } },
-      version: '8.0', platform: 'android', colorScheme: 'light',
-      themeParams: { bg_color: '#fafafa', text_color: '#111111', hint_color: '#777777', button_color: '#3390ec',
-        button_text_color: '#ffffff', secondary_bg_color: '#eeeeee', accent_text_color: '#3390ec' },
-      viewportHeight: 700, viewportStableHeight: 700,
-      safeAreaInset: { top: 0, bottom: 20, left: 0, right: 0 },
-      contentSafeAreaInset: { top: 10, bottom: 0, left: 0, right: 0 },
-      isVersionAtLeast: () => true,
-      ready: () => calls.push('ready'), expand: () => calls.push('expand'),
-      disableVerticalSwipes: () => calls.push('disableVerticalSwipes'),
-      setHeaderColor: () => {}, setBackgroundColor: () => {}, setBottomBarColor: () => {},
-      onEvent: (n, f) => { (handlers[n] = handlers[n] || []).push(f); },
-      offEvent: (n, f) => { handlers[n] = (handlers[n] || []).filter((x) => x !== f); },
-      HapticFeedback: { impactOccurred: (s) => calls.push('impact:' + s), notificationOccurred: (s) => calls.push('notify:' + s) },
-      BackButton: { isVisible: false,
-        show() { this.isVisible = true; }, hide() { this.isVisible = false; },
-        onClick: (f) => back.push(f), offClick: (f) => { const i = back.indexOf(f); if (i >= 0) back.splice(i, 1); } },
-    };
-    window.Telegram = { WebApp };
-    window.__tg = { calls, emit: (n) => (handlers[n] || []).forEach((f) => f.call(WebApp)), back: () => back.slice().forEach((f) => f()) };
-  })();`;
 
   const { context, page, check } = await open({ telegramScript: stub });
   try {

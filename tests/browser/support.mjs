@@ -136,3 +136,67 @@ export async function shot(page, name, options = {}) {
 
 export const isPost = (suffix) => (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1${suffix}`;
 export const isGet = (suffix) => (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/v1${suffix}`;
+
+/** A new player's signed init data from `POST /api/v1/dev/login` (`body`: id, first_name, language_code, start_param…). */
+export async function devLogin(body = {}) {
+  const res = await fetch(new URL('/api/v1/dev/login', BASE), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200, 'dev/login should work without BOT_TOKEN');
+  const { init_data: initData } = await res.json();
+  assert.ok(initData, 'dev/login returns init_data');
+  return initData;
+}
+
+export const LIGHT = { bg_color: '#fafafa', text_color: '#111111', hint_color: '#777777', button_color: '#3390ec', button_text_color: '#ffffff', secondary_bg_color: '#eeeeee', accent_text_color: '#3390ec' };
+export const DARK = { bg_color: '#17212b', text_color: '#f5f5f5', hint_color: '#708499', link_color: '#6ab3f3', button_color: '#5288c1', button_text_color: '#ffffff', secondary_bg_color: '#232e3c', accent_text_color: '#6ab2f2', destructive_text_color: '#ec3942' };
+
+/**
+ * The script served in place of telegram-web-app.js: a `Telegram.WebApp` for `initData` and
+ * `user` that records what the page asks of it. `window.__tg` lets a test act as Telegram:
+ * `calls` (ready, expand, disableVerticalSwipes, impact:*, notify:*, back:show, back:hide),
+ * `links` (openLink), `tlinks` (openTelegramLink), `back()` and `main()` press the BackButton
+ * and the MainButton, `handlers()` counts the BackButton's click handlers, `emit(event)` fires
+ * a WebApp event. `mainButton: false` leaves the MainButton out (an older client); `extra` is
+ * merged into WebApp (safeAreaInset…).
+ */
+export function telegramStub({ initData, user, colorScheme = 'light', themeParams = colorScheme === 'dark' ? DARK : LIGHT, viewportHeight = 700, mainButton = true, extra = {} }) {
+  return `(() => {
+    const calls = [], handlers = {}, back = [], links = [], tlinks = [];
+    const MainButton = { text: '', isVisible: false, isActive: true, isProgressVisible: false, clicks: [],
+      setParams(p) { if ('text' in p) this.text = p.text; if ('is_active' in p) this.isActive = p.is_active;
+        if ('is_visible' in p) this.isVisible = p.is_visible; if ('color' in p) this.color = p.color; return this; },
+      setText(t) { this.text = t; return this; }, show() { this.isVisible = true; return this; }, hide() { this.isVisible = false; return this; },
+      enable() { this.isActive = true; return this; }, disable() { this.isActive = false; return this; },
+      showProgress() { this.isProgressVisible = true; return this; }, hideProgress() { this.isProgressVisible = false; return this; },
+      onClick(f) { this.clicks.push(f); return this; }, offClick(f) { this.clicks = this.clicks.filter((x) => x !== f); return this; } };
+    const WebApp = {
+      initData: ${JSON.stringify(initData)},
+      initDataUnsafe: { user: ${JSON.stringify(user)} },
+      version: '8.0', platform: 'android', colorScheme: ${JSON.stringify(colorScheme)},
+      themeParams: ${JSON.stringify(themeParams)},
+      viewportHeight: ${viewportHeight}, viewportStableHeight: ${viewportHeight},
+      isVersionAtLeast: () => true,
+      ready: () => calls.push('ready'), expand: () => calls.push('expand'),
+      disableVerticalSwipes: () => calls.push('disableVerticalSwipes'),
+      setHeaderColor() {}, setBackgroundColor() {}, setBottomBarColor() {},
+      onEvent: (n, f) => { (handlers[n] = handlers[n] || []).push(f); },
+      offEvent: (n, f) => { handlers[n] = (handlers[n] || []).filter((x) => x !== f); },
+      openLink: (u) => links.push(u),
+      openTelegramLink: (u) => tlinks.push(u),
+      HapticFeedback: { impactOccurred: (s) => calls.push('impact:' + s), notificationOccurred: (s) => calls.push('notify:' + s) },
+      BackButton: { isVisible: false, show() { this.isVisible = true; calls.push('back:show'); }, hide() { this.isVisible = false; calls.push('back:hide'); },
+        onClick: (f) => back.push(f), offClick: (f) => { const i = back.indexOf(f); if (i >= 0) back.splice(i, 1); } },
+      ...(${mainButton} ? { MainButton } : {}),
+      ...${JSON.stringify(extra)},
+    };
+    window.Telegram = { WebApp };
+    window.__tg = { calls, links, tlinks,
+      back: () => back.slice().forEach((f) => f()), handlers: () => back.length,
+      main: () => MainButton.clicks.slice().forEach((f) => f()),
+      emit: (n) => (handlers[n] || []).forEach((f) => f.call(WebApp)) };
+  })();`;
+}

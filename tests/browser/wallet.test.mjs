@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, giveUpAfter, useBrowser, open as openPage, waitReady, balance as tapBalance, tapCoin as tapCoinAt, waitSynced, shot as screenshot } from './support.mjs';
+import { BASE, giveUpAfter, useBrowser, devLogin, telegramStub, open as openPage, waitReady, balance as tapBalance, tapCoin as tapCoinAt, waitSynced, shot as screenshot } from './support.mjs';
 
 // One address in its raw form, and the normalised form the server answers.
 const RAW = '0:ca6e321c7cce9ecedf0a8ca2492ec8592494aa5fb5ce0387dff96ef6af982a3e';
@@ -166,14 +166,7 @@ const shot = (page, name) => screenshot(page, name, { fullPage: true });
 
 /** A player made straight through the API (dev/login), for set-ups the page need not see. */
 async function apiPlayer(first_name = 'Other') {
-  const login = await fetch(new URL('/api/v1/dev/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ first_name }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(login.status, 200);
-  const { init_data } = await login.json();
+  const init_data = await devLogin({ first_name });
   return (p, init = {}) =>
     fetch(new URL(`/api/v1${p}`, BASE), {
       ...init,
@@ -482,42 +475,8 @@ test('every claim refusal has its own friendly line, and the limits shape the fo
 
 test('inside Telegram: TON Connect loads on demand and its proof is sent; MainButton claims; BackButton', { timeout: 90_000 }, async () => {
   const id = 1_000_000_000_000 + Math.floor(Math.random() * 1e9);
-  const login = await fetch(new URL('/api/v1/dev/login', BASE), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ id, first_name: 'Тест' }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(login.status, 200);
-  const { init_data: initData } = await login.json();
-
-  const stub = `(() => {
-    const calls = [], handlers = {}, back = [];
-    const MainButton = { text: '', isVisible: false, isActive: true, isProgressVisible: false, clicks: [],
-      setParams(p) { if ('text' in p) this.text = p.text; if ('is_active' in p) this.isActive = p.is_active;
-        if ('is_visible' in p) this.isVisible = p.is_visible; if ('color' in p) this.color = p.color; return this; },
-      setText(t) { this.text = t; return this; }, show() { this.isVisible = true; return this; }, hide() { this.isVisible = false; return this; },
-      enable() { this.isActive = true; return this; }, disable() { this.isActive = false; return this; },
-      showProgress() { this.isProgressVisible = true; return this; }, hideProgress() { this.isProgressVisible = false; return this; },
-      onClick(f) { this.clicks.push(f); return this; }, offClick(f) { this.clicks = this.clicks.filter((x) => x !== f); return this; } };
-    const WebApp = {
-      initData: ${JSON.stringify(initData)},
-      initDataUnsafe: { user: { id: ${id}, first_name: 'Тест', language_code: 'ru' } },
-      version: '8.0', platform: 'android', colorScheme: 'dark',
-      themeParams: { bg_color: '#17212b', text_color: '#f5f5f5', hint_color: '#708499', link_color: '#6ab3f3', button_color: '#5288c1',
-        button_text_color: '#ffffff', secondary_bg_color: '#232e3c', accent_text_color: '#6ab2f2', destructive_text_color: '#ec3942' },
-      viewportHeight: 700, viewportStableHeight: 700,
-      isVersionAtLeast: () => true,
-      ready() {}, expand() {}, disableVerticalSwipes() {}, setHeaderColor() {}, setBackgroundColor() {}, setBottomBarColor() {},
-      onEvent: (n, f) => { (handlers[n] = handlers[n] || []).push(f); }, offEvent() {},
-      HapticFeedback: { impactOccurred: (s) => calls.push('impact:' + s), notificationOccurred: (s) => calls.push('notify:' + s) },
-      BackButton: { isVisible: false, show() { this.isVisible = true; }, hide() { this.isVisible = false; },
-        onClick: (f) => back.push(f), offClick: (f) => { const i = back.indexOf(f); if (i >= 0) back.splice(i, 1); } },
-      MainButton,
-    };
-    window.Telegram = { WebApp };
-    window.__tg = { calls, back: () => back.slice().forEach((f) => f()), main: () => MainButton.clicks.slice().forEach((f) => f()) };
-  })();`;
+  const initData = await devLogin({ id, first_name: 'Тест' });
+  const stub = telegramStub({ initData, user: { id, first_name: 'Тест', language_code: 'ru' }, colorScheme: 'dark' });
 
   const { context, page, check, unpkg } = await open({ telegramScript: stub });
   try {

@@ -292,6 +292,7 @@ pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
     Ok(worker::WorkerConfig {
         broadcasts: worker::broadcasts::Settings::for_rate(cfg.broadcast_rate),
         payouts,
+        boards: worker::boards::BoardSettings::default(),
         courier,
     })
 }

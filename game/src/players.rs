@@ -523,10 +523,12 @@ impl Game {
         })
     }
 
-    /// Fills an empty leaderboard from the database (a fresh Redis, or a restarted process).
+    /// Fills the leaderboards from the database unless they are seeded already: a restarted
+    /// process, a fresh Redis, or one that restarted or failed over and came back empty. Safe
+    /// beside live traffic and beside another instance doing the same (every write is versioned).
     /// Returns how many players were recorded.
     pub async fn seed_leaderboard(&self) -> Result<u64, GameError> {
-        if self.inner.board.count().await? > 0 {
+        if self.inner.board.is_seeded().await? {
             return Ok(0);
         }
         let mut after = i64::MIN;
@@ -554,6 +556,7 @@ impl Game {
             }
             seeded += page.len() as u64;
         }
+        self.inner.board.mark_seeded().await?;
         Ok(seeded)
     }
 }

@@ -91,6 +91,28 @@ impl Stores {
         }
     }
 
+    /// Deletes this deployment's keys from Redis, as a Redis restarted without persistence
+    /// loses them; answers how many there were (0 without Redis).
+    pub async fn clear_redis(&self) -> usize {
+        let Some(url) = &self.redis_url else { return 0 };
+        let Ok(client) = deadpool_redis::redis::Client::open(url.as_str()) else {
+            return 0;
+        };
+        let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+            return 0;
+        };
+        let keys: Vec<String> = conn
+            .keys(format!("{}*", self.prefix))
+            .await
+            .unwrap_or_default();
+        if keys.is_empty() {
+            return 0;
+        }
+        let n = keys.len();
+        let _: Result<(), _> = conn.del(keys).await;
+        n
+    }
+
     /// Removes the database, folder and Redis keys.
     pub async fn remove(self) {
         if let Some(name) = &self.pg_database {
@@ -101,19 +123,7 @@ impl Stores {
                 db.close().await.ok();
             }
         }
-        if let Some(url) = &self.redis_url {
-            if let Ok(client) = deadpool_redis::redis::Client::open(url.as_str()) {
-                if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                    let keys: Vec<String> = conn
-                        .keys(format!("{}*", self.prefix))
-                        .await
-                        .unwrap_or_default();
-                    if !keys.is_empty() {
-                        let _: Result<(), _> = conn.del(keys).await;
-                    }
-                }
-            }
-        }
+        self.clear_redis().await;
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }

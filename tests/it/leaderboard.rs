@@ -1,9 +1,10 @@
 //! The leaderboard: order, shared ranks for ties, the caller's own rank, and the limit.
 
-use crate::support::{spawn_app, spawn_with, start, Backend, Options, ROOMY};
+use crate::support::{spawn_app, spawn_with, start, Backend, Options, TestApp, ROOMY};
 use game::ManualClock;
 use std::sync::Arc;
-use testkit::both_backends;
+use std::time::Duration;
+use testkit::{both_backends, Stores};
 
 both_backends!(
     leaderboard_orders_players_and_ranks_me,
@@ -150,6 +151,66 @@ async fn the_weekly_board_counts_this_weeks_earnings_and_resets_on_monday(backen
     app.get("/api/v1/leaderboard?board=galaxy", 1)
         .await
         .assert_error(400, "invalid_board");
+    app.stop().await;
+    stores.remove().await;
+}
+
+/// `(id, score)` of each row of a board as `player` sees it.
+async fn board(app: &TestApp, which: &str, player: i64) -> Vec<(i64, i64)> {
+    let b = app
+        .get(&format!("/api/v1/leaderboard?board={which}"), player)
+        .await;
+    assert_eq!(b.status, 200, "{:?}", b.body);
+    rows(&b.body)
+        .into_iter()
+        .map(|(_, id, s)| (id, s))
+        .collect()
+}
+
+/// Redis restarts empty under a running game: the worker's boards job fills every board from the
+/// database again, and nobody's earlier coins are counted into the week a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_redis_is_refilled_by_the_worker_without_counting_old_coins_twice() {
+    let stores = Stores::fresh(Backend::Postgres).await;
+    let app = start(&stores, Options::game(ROOMY)).await;
+    assert_eq!(app.taps(71, 50, 1).await.status, 200);
+    assert_eq!(app.taps(72, 30, 1).await.status, 200);
+    assert_eq!(board(&app, "week", 73).await, [(71, 50), (72, 30)]);
+
+    assert!(stores.clear_redis().await > 0, "the boards were in Redis");
+    assert!(board(&app, "global", 73).await.is_empty());
+    // Earning before the boards are filled again: the week does not take 71's 55 coins for news.
+    assert_eq!(app.taps(71, 5, 2).await.body["balance"], 55);
+    assert!(board(&app, "week", 73).await.is_empty());
+
+    let (trigger, stop) = worker::Shutdown::new();
+    let job = tokio::spawn(worker::boards::run(
+        app.game.clone(),
+        worker::boards::BoardSettings {
+            every: Duration::from_millis(20),
+        },
+        stop,
+    ));
+    let mut global = Vec::new();
+    for _ in 0..500 {
+        global = board(&app, "global", 73).await;
+        if global.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    trigger.fire();
+    job.await.unwrap();
+    assert_eq!(global, [(71, 55), (72, 30)], "the global board is back");
+    assert_eq!(
+        board(&app, "league", 73).await,
+        [(71, 55), (72, 30)],
+        "the league board (coins ever earned) is back"
+    );
+    // The week counts again from the refill, for old players and new ones alike.
+    assert_eq!(app.taps(72, 7, 2).await.status, 200);
+    assert_eq!(app.taps(74, 9, 1).await.status, 200);
+    assert_eq!(board(&app, "week", 73).await, [(74, 9), (72, 7)]);
     app.stop().await;
     stores.remove().await;
 }

@@ -7,6 +7,7 @@
 //! one resumes where the record says. A job meets failures (database, Telegram) by logging them
 //! and trying again later; nothing a job meets stops the process.
 
+pub mod boards;
 pub mod broadcasts;
 pub mod payouts;
 
@@ -22,6 +23,8 @@ pub struct WorkerConfig {
     pub broadcasts: broadcasts::Settings,
     /// Claim payouts.
     pub payouts: payouts::PayoutSettings,
+    /// Refilling the leaderboards after a Redis loss.
+    pub boards: boards::BoardSettings,
     /// Sends messages to players; without one (no `BOT_TOKEN`) broadcasts wait.
     pub courier: Option<Arc<dyn Courier>>,
 }
@@ -102,6 +105,14 @@ pub async fn run(
             game.clone(),
             config.payouts.clone(),
             config.courier.clone(),
+            stop.clone(),
+        )),
+    ));
+    jobs.push((
+        "boards",
+        tokio::spawn(boards::run(
+            game.clone(),
+            config.boards.clone(),
             stop.clone(),
         )),
     ));

@@ -10,9 +10,14 @@
 //! player's row version and coins ever earned; the board keeps the last of both it saw per player
 //! and adds the growth since then to the week's score, so a replayed or late write adds nothing
 //! and a lost write is made up by the next one (at-least-once attempts, counted exactly once; only
-//! a write lost at the turn of a week may land in the next week). A player first seen by a fresh
-//! board counts all their coins ever earned in that week. In Redis each week is its own sorted set
-//! (`lb:week:<2026-W49>`, expiring after five weeks) beside one hash of the last writes.
+//! a write lost at the turn of a week may land in the next week). In Redis each week is its own
+//! sorted set (`lb:week:<2026-W49>`, expiring after five weeks) beside one hash of the last writes.
+//!
+//! The boards are filled from the database when they are empty: at start-up and, by the worker,
+//! whenever a Redis that restarted or failed over comes back without them. Filling ends by marking
+//! the store seeded (`lb:seeded`). A player first seen by a seeded board is new and counts all
+//! their coins into the week; on a board not yet seeded a write only notes where the player's
+//! weekly counting starts, so a lost Redis never counts a player's coins of earlier weeks again.
 //!
 //! The same writes keep a board of coins ever earned (`lb:total`), from which the league boards
 //! are read: a league is a range of coins ever earned (`[leagues]`), so its board is the slice of
@@ -37,8 +42,10 @@ pub trait Leaderboard: Send + Sync {
     async fn top(&self, limit: usize) -> Result<Vec<(i64, i64)>, StoreError>;
     /// `1 +` the number of players with a balance strictly higher than `balance`.
     async fn rank_of(&self, balance: i64) -> Result<u64, StoreError>;
-    /// How many players are on the board.
-    async fn count(&self) -> Result<u64, StoreError>;
+    /// Whether the boards were filled from the database since the store was last empty.
+    async fn is_seeded(&self) -> Result<bool, StoreError>;
+    /// Marks the boards filled from the database.
+    async fn mark_seeded(&self) -> Result<(), StoreError>;
     /// Adds to `week`'s score the coins earned since the last write, as of row `version` with
     /// `total_earned` coins ever earned; nothing unless `version` is newer than the last write.
     async fn record_earned(
@@ -131,6 +138,8 @@ struct Weeks {
     boards: HashMap<String, Board>,
     /// Players by coins ever earned.
     total: Board,
+    /// Filled from the database.
+    seeded: bool,
 }
 
 #[async_trait]
@@ -166,8 +175,13 @@ impl Leaderboard for MemoryLeaderboard {
         Ok(self.board.lock().expect("board lock").rank_of(balance))
     }
 
-    async fn count(&self) -> Result<u64, StoreError> {
-        Ok(self.board.lock().expect("board lock").players.len() as u64)
+    async fn is_seeded(&self) -> Result<bool, StoreError> {
+        Ok(self.weeks.lock().expect("weeks lock").seeded)
+    }
+
+    async fn mark_seeded(&self) -> Result<(), StoreError> {
+        self.weeks.lock().expect("weeks lock").seeded = true;
+        Ok(())
     }
 
     async fn record_earned(
@@ -181,6 +195,8 @@ impl Leaderboard for MemoryLeaderboard {
         let base = match w.last.get(&player) {
             Some(&(v, _)) if v >= version => return Ok(()),
             Some(&(_, earned)) => earned,
+            // Not seeded: where this player's weekly counting starts, nothing more.
+            None if !w.seeded => total_earned,
             None => 0,
         };
         w.last.insert(player, (version, total_earned));
@@ -281,6 +297,8 @@ if current then
   local sep = string.find(current, ':', 1, true)
   if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(ARGV[2]) then return 0 end
   base = tonumber(string.sub(current, sep + 1))
+elseif redis.call('EXISTS', KEYS[4]) == 0 then
+  base = tonumber(ARGV[3])
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
@@ -386,10 +404,15 @@ impl Leaderboard for RedisLeaderboard {
         Ok(1 + higher)
     }
 
-    async fn count(&self) -> Result<u64, StoreError> {
-        let (board, _) = self.keys();
+    async fn is_seeded(&self) -> Result<bool, StoreError> {
         let mut c = self.conn.get().await?;
-        Ok(c.zcard(board).await?)
+        Ok(c.exists(self.conn.key("lb:seeded")).await?)
+    }
+
+    async fn mark_seeded(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.get().await?;
+        let _: () = c.set(self.conn.key("lb:seeded"), 1).await?;
+        Ok(())
     }
 
     async fn record_earned(
@@ -405,6 +428,7 @@ impl Leaderboard for RedisLeaderboard {
             .key(self.conn.key("lb:earned"))
             .key(self.week_key(week))
             .key(self.conn.key("lb:total"))
+            .key(self.conn.key("lb:seeded"))
             .arg(player)
             .arg(version)
             .arg(total_earned)

@@ -14,7 +14,7 @@ pub struct Model {
     pub id: i64,
     /// The player flagged.
     pub player_id: i64,
-    /// `ceiling_rate`, `regular_intervals` or `shared_wallet`.
+    /// `ceiling_rate`, `regular_intervals`, `shared_wallet` or `untimed_taps`.
     pub reason: String,
     /// What was measured, for the admin reading `/suspects`.
     pub detail: String,

@@ -11,6 +11,9 @@
 //!   tap unevenly; a script does not. Once `anticheat.regular_min_taps` intervals are collected
 //!   their coefficient of variation is judged against `anticheat.regular_max_cv`, then the window
 //!   starts afresh.
+//! - **Untimed taps.** The Mini App sends the intervals with every batch of two or more taps; a
+//!   script posting to the API straight need not. `anticheat.untimed_taps` taps in a row in such
+//!   batches without `gaps` raise `untimed_taps` (a batch with intervals starts the count again).
 //! - **Shared wallet.** A wallet belongs to one player at a time, so farms pass one wallet from
 //!   account to account; `wallet_links` remembers every link, and `anticheat.accounts_per_wallet`
 //!   distinct players behind one wallet flag each of them (`shared_wallet`).
@@ -44,6 +47,8 @@ pub enum FlagReason {
     RegularIntervals,
     /// One wallet behind many accounts.
     SharedWallet,
+    /// Many taps sent without the intervals the Mini App measures.
+    UntimedTaps,
 }
 
 impl FlagReason {
@@ -53,6 +58,7 @@ impl FlagReason {
             FlagReason::CeilingRate => "ceiling_rate",
             FlagReason::RegularIntervals => "regular_intervals",
             FlagReason::SharedWallet => "shared_wallet",
+            FlagReason::UntimedTaps => "untimed_taps",
         }
     }
 }
@@ -64,7 +70,7 @@ pub struct Suspect {
     pub player_id: i64,
     /// The player's display name.
     pub name: String,
-    /// `ceiling_rate`, `regular_intervals` or `shared_wallet`.
+    /// `ceiling_rate`, `regular_intervals`, `shared_wallet` or `untimed_taps`.
     pub reason: String,
     /// What was measured.
     pub detail: String,
@@ -110,13 +116,20 @@ impl Game {
         if !cfg.enabled {
             return;
         }
+        let gaps = batch.gaps();
         let obs = Observation {
             at_ceiling: at_ceiling(before, batch.count(), now, self.config()),
-            gaps: batch.gaps(),
+            gaps,
+            untimed: if gaps.n == 0 && batch.count() >= 2 {
+                batch.count()
+            } else {
+                0
+            },
         };
         let limits = Thresholds {
             ceiling_batches: cfg.ceiling_batches,
             min_gaps: cfg.regular_min_taps,
+            untimed_taps: cfg.untimed_taps,
         };
         let crossing = match self.inner.suspicion.observe(player, obs, limits).await {
             Ok(c) => c,
@@ -132,6 +145,14 @@ impl Game {
                 self.config().taps.max_per_second
             );
             self.flag_logged(player, FlagReason::CeilingRate, detail)
+                .await;
+        }
+        if crossing.untimed {
+            let detail = format!(
+                "{} taps in a row sent without their intervals, which the Mini App always measures",
+                cfg.untimed_taps
+            );
+            self.flag_logged(player, FlagReason::UntimedTaps, detail)
                 .await;
         }
         if let Some(gaps) = crossing.gaps {

@@ -442,6 +442,9 @@ pub struct AnticheatConfig {
     pub regular_max_cv: f64,
     /// Distinct players who linked one wallet that get each of them a `shared_wallet` flag.
     pub accounts_per_wallet: i64,
+    /// Taps in a row sent in batches of two or more without `gaps` (which the Mini App always
+    /// measures) that raise an `untimed_taps` flag; 0: off.
+    pub untimed_taps: i64,
 }
 
 impl Default for AnticheatConfig {
@@ -453,6 +456,7 @@ impl Default for AnticheatConfig {
             regular_min_taps: 200,
             regular_max_cv: 0.05,
             accounts_per_wallet: 3,
+            untimed_taps: 2000,
         }
     }
 }
@@ -699,7 +703,14 @@ impl GameConfig {
         within("ceiling_batches", a.ceiling_batches, 1, 100_000)?;
         within("regular_min_taps", a.regular_min_taps, 2, 100_000)?;
         share("regular_max_cv", a.regular_max_cv, 0.0, 1.0)?;
-        within("accounts_per_wallet", a.accounts_per_wallet, 2, 1_000)
+        within("accounts_per_wallet", a.accounts_per_wallet, 2, 1_000)?;
+        if a.untimed_taps != 0 && !(10..=1_000_000).contains(&a.untimed_taps) {
+            return Err(ConfigError(format!(
+                "anticheat.untimed_taps must be 0 (off) or from 10 to 1000000, got {}",
+                a.untimed_taps
+            )));
+        }
+        Ok(())
     }
 
     fn check_leagues(&self) -> Result<(), ConfigError> {
@@ -1050,6 +1061,12 @@ mod tests {
             err.0,
             "anticheat.accounts_per_wallet must be from 2 to 1000, got 1"
         );
+        let err = GameConfig::parse("[anticheat]\nuntimed_taps = 5\n").unwrap_err();
+        assert_eq!(
+            err.0,
+            "anticheat.untimed_taps must be 0 (off) or from 10 to 1000000, got 5"
+        );
+        assert!(GameConfig::parse("[anticheat]\nuntimed_taps = 0\n").is_ok());
         let err = GameConfig::parse("[anticheat]\nregular_max_cv = 0\n").unwrap_err();
         assert!(err.0.starts_with("anticheat.regular_max_cv"), "{err}");
         let err = GameConfig::parse("[energy]\nmax = \"lots\"\n").unwrap_err();

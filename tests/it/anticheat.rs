@@ -1,5 +1,5 @@
-//! Anti-cheat: sustained ceiling-rate tapping, machine-regular intervals and one wallet behind
-//! many accounts are flagged (once, however concurrently), people are not, bad `gaps` are refused
+//! Anti-cheat: sustained ceiling-rate tapping, machine-regular intervals, taps sent without
+//! intervals and one wallet behind many accounts are flagged (once, however concurrently), people are not, bad `gaps` are refused
 //! whole, and `claims.exclude_flagged` holds a flagged player's claims until an admin clears them.
 
 use crate::support::{spawn_with, wallet_of, Backend, Options, TestApp};
@@ -12,6 +12,7 @@ use testkit::both_backends;
 both_backends!(
     sustained_ceiling_tapping_is_flagged_and_human_pace_is_not,
     regular_intervals_are_flagged_and_jittered_ones_are_not,
+    taps_without_intervals_are_flagged_and_the_mini_apps_are_not,
     bad_gaps_are_refused_and_nothing_is_applied,
     many_accounts_behind_one_wallet_are_all_flagged,
     a_flagged_player_cannot_claim_until_cleared,
@@ -125,6 +126,46 @@ async fn regular_intervals_are_flagged_and_jittered_ones_are_not(backend: Backen
     stores.remove().await;
 }
 
+async fn taps_without_intervals_are_flagged_and_the_mini_apps_are_not(backend: Backend) {
+    let (app, stores, clock) = app_with(backend, "[anticheat]\nuntimed_taps = 100\n").await;
+    for p in 1..=4 {
+        app.get("/api/v1/me", p).await;
+    }
+    for seq in 1..=8 {
+        // 25 taps in three seconds: far below the ceiling.
+        clock.advance(3000);
+        // A script posting counts only; the Mini App with its intervals; a slow one-tap batch.
+        assert_eq!(app.taps(1, 25, seq).await.status, 200);
+        let mini_app = json!({"count": 25, "seq": seq, "gaps": jittered(24, seq as u64)});
+        assert_eq!(taps_with(&app, 2, mini_app).await.status, 200);
+        assert_eq!(app.taps(3, 1, seq).await.status, 200);
+        // Now and then a batch with intervals: the count starts again each time.
+        let body = if seq % 3 == 0 {
+            json!({"count": 25, "seq": seq, "gaps": jittered(24, seq as u64)})
+        } else {
+            json!({"count": 25, "seq": seq})
+        };
+        assert_eq!(taps_with(&app, 4, body).await.status, 200);
+        if seq == 3 {
+            assert!(app.game.open_flags(1).await.unwrap().is_empty(), "75 < 100");
+        }
+        if seq == 4 {
+            assert_eq!(app.game.open_flags(1).await.unwrap(), ["untimed_taps"]);
+        }
+    }
+    assert_eq!(app.game.open_flags(1).await.unwrap(), ["untimed_taps"]);
+    for p in 2..=4 {
+        assert!(
+            app.game.open_flags(p).await.unwrap().is_empty(),
+            "player {p}"
+        );
+    }
+    let detail = &app.game.suspects(30).await.unwrap()[0].detail;
+    assert!(detail.contains("100 taps in a row"), "{detail}");
+    app.stop().await;
+    stores.remove().await;
+}
+
 async fn bad_gaps_are_refused_and_nothing_is_applied(backend: Backend) {
     let (app, stores, clock) = app_with(backend, "").await;
     clock.advance(5000);
@@ -208,7 +249,7 @@ async fn many_accounts_behind_one_wallet_are_all_flagged(backend: Backend) {
     stores.remove().await;
 }
 
-const CLAIMS: &str = "[taps]\nburst = 100000\nmax_batch = 100000\n[claims]\nmin_amount = 100\nexclude_flagged = true\n[anticheat]\nceiling_batches = 1\n";
+const CLAIMS: &str = "[taps]\nburst = 100000\nmax_batch = 100000\n[claims]\nmin_amount = 100\nexclude_flagged = true\n[anticheat]\nceiling_batches = 1\nuntimed_taps = 0\n";
 
 async fn a_flagged_player_cannot_claim_until_cleared(backend: Backend) {
     let (app, stores, _clock) = app_with(backend, CLAIMS).await;

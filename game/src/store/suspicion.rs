@@ -1,8 +1,10 @@
 //! The anti-cheat detector's running state per player, shared by every instance.
 //!
-//! Two signals need memory between tap batches: how many batches in a row were at the human
-//! ceiling (a streak), and the running sums of the tap intervals the Mini App reported (count,
-//! sum, sum of squares — enough for a mean and a spread). Each observation updates both and
+//! Three signals need memory between tap batches: how many batches in a row were at the human
+//! ceiling (a streak), the running sums of the tap intervals the Mini App reported (count, sum,
+//! sum of squares — enough for a mean and a spread), and how many taps in a row came in batches
+//! of two or more without intervals (the Mini App always sends them; a script talking to the API
+//! straight need not). Each observation updates all three and
 //! says when a threshold is crossed; the state that crossed it is reset in the same step, so
 //! memory stays O(1) per player and, however many batches of one player race on however many
 //! instances, each crossing is reported to exactly one of them. In Redis the step is one Lua
@@ -27,6 +29,8 @@ pub struct Observation {
     pub at_ceiling: bool,
     /// The intervals the batch reported.
     pub gaps: GapSums,
+    /// Taps of a batch of two or more that came without intervals (0 otherwise).
+    pub untimed: i64,
 }
 
 /// The thresholds an observation is judged against.
@@ -36,6 +40,8 @@ pub struct Thresholds {
     pub ceiling_batches: i64,
     /// Intervals collected before they are judged.
     pub min_gaps: i64,
+    /// Untimed taps in a row that make a crossing (0: never).
+    pub untimed_taps: i64,
 }
 
 /// What crossed a threshold with this observation (the state behind it is reset).
@@ -45,6 +51,8 @@ pub struct Crossing {
     pub ceiling: bool,
     /// The intervals collected reached `min_gaps`: here they are, to judge.
     pub gaps: Option<GapSums>,
+    /// Taps in a row without intervals reached `untimed_taps`.
+    pub untimed: bool,
 }
 
 /// Per-player detector state.
@@ -63,6 +71,7 @@ pub trait SuspicionStore: Send + Sync {
 struct Entry {
     streak: i64,
     gaps: GapSums,
+    untimed: i64,
     touched: Instant,
 }
 
@@ -88,11 +97,13 @@ impl SuspicionStore for MemorySuspicion {
         let e = players.entry(player).or_insert(Entry {
             streak: 0,
             gaps: GapSums::default(),
+            untimed: 0,
             touched: now,
         });
         if now.duration_since(e.touched) >= IDLE {
             e.streak = 0;
             e.gaps = GapSums::default();
+            e.untimed = 0;
         }
         e.touched = now;
         let mut crossing = Crossing::default();
@@ -107,6 +118,13 @@ impl SuspicionStore for MemorySuspicion {
             e.gaps.sq += obs.gaps.sq;
             if e.gaps.n >= limits.min_gaps {
                 crossing.gaps = Some(std::mem::take(&mut e.gaps));
+            }
+            e.untimed = 0;
+        } else if obs.untimed > 0 {
+            e.untimed += obs.untimed;
+            if limits.untimed_taps > 0 && e.untimed >= limits.untimed_taps {
+                e.untimed = 0;
+                crossing.untimed = true;
             }
         }
         Ok(crossing)
@@ -133,6 +151,7 @@ if streak >= tonumber(ARGV[5]) then
   ceiling = 1
 end
 local n, sum, sq = 0, 0, 0
+local untimed = 0
 if tonumber(ARGV[2]) > 0 then
   n = redis.call('HINCRBY', key, 'n', ARGV[2])
   sum = redis.call('HINCRBY', key, 'sum', ARGV[3])
@@ -142,9 +161,16 @@ if tonumber(ARGV[2]) > 0 then
   else
     n, sum, sq = 0, 0, 0
   end
+  redis.call('HDEL', key, 'u')
+elseif tonumber(ARGV[8]) > 0 then
+  local u = redis.call('HINCRBY', key, 'u', ARGV[8])
+  if tonumber(ARGV[9]) > 0 and u >= tonumber(ARGV[9]) then
+    redis.call('HDEL', key, 'u')
+    untimed = 1
+  end
 end
 redis.call('EXPIRE', key, ARGV[7])
-return {ceiling, n, sum, sq}
+return {ceiling, n, sum, sq, untimed}
 "#;
 
 impl RedisSuspicion {
@@ -166,7 +192,7 @@ impl SuspicionStore for RedisSuspicion {
         limits: Thresholds,
     ) -> Result<Crossing, StoreError> {
         let mut c = self.conn.get().await?;
-        let (ceiling, n, sum, sq): (i64, i64, i64, i64) = self
+        let (ceiling, n, sum, sq, untimed): (i64, i64, i64, i64, i64) = self
             .script
             .key(self.conn.key(&format!("ac:{player}")))
             .arg(i64::from(obs.at_ceiling))
@@ -176,11 +202,14 @@ impl SuspicionStore for RedisSuspicion {
             .arg(limits.ceiling_batches)
             .arg(limits.min_gaps)
             .arg(IDLE.as_secs())
+            .arg(obs.untimed)
+            .arg(limits.untimed_taps)
             .invoke_async(&mut c)
             .await?;
         Ok(Crossing {
             ceiling: ceiling == 1,
             gaps: (n > 0).then_some(GapSums { n, sum, sq }),
+            untimed: untimed == 1,
         })
     }
 }
@@ -192,6 +221,7 @@ mod tests {
     const LIMITS: Thresholds = Thresholds {
         ceiling_batches: 3,
         min_gaps: 4,
+        untimed_taps: 10,
     };
 
     fn gaps(n: i64, each: i64) -> GapSums {
@@ -207,7 +237,7 @@ mod tests {
         let s = MemorySuspicion::default();
         let at = Observation {
             at_ceiling: true,
-            gaps: GapSums::default(),
+            ..Observation::default()
         };
         let calm = Observation::default();
         assert!(!s.observe(1, at, LIMITS).await.unwrap().ceiling);
@@ -227,8 +257,8 @@ mod tests {
     async fn gaps_are_handed_over_once_enough_are_collected() {
         let s = MemorySuspicion::default();
         let obs = |g| Observation {
-            at_ceiling: false,
             gaps: g,
+            ..Observation::default()
         };
         assert_eq!(
             s.observe(1, obs(gaps(3, 50)), LIMITS).await.unwrap().gaps,
@@ -240,5 +270,30 @@ mod tests {
             s.observe(1, obs(gaps(1, 50)), LIMITS).await.unwrap().gaps,
             None
         );
+    }
+
+    #[tokio::test]
+    async fn untimed_taps_cross_once_and_timed_batches_start_the_count_again() {
+        let s = MemorySuspicion::default();
+        let untimed = |n| Observation {
+            untimed: n,
+            ..Observation::default()
+        };
+        assert!(!s.observe(1, untimed(6), LIMITS).await.unwrap().untimed);
+        // A batch that carries intervals starts the count again.
+        let timed = Observation {
+            gaps: gaps(3, 80),
+            ..Observation::default()
+        };
+        assert!(!s.observe(1, timed, LIMITS).await.unwrap().untimed);
+        assert!(!s.observe(1, untimed(6), LIMITS).await.unwrap().untimed);
+        assert!(s.observe(1, untimed(4), LIMITS).await.unwrap().untimed);
+        assert!(!s.observe(1, untimed(9), LIMITS).await.unwrap().untimed);
+        // 0: the signal is off.
+        let off = Thresholds {
+            untimed_taps: 0,
+            ..LIMITS
+        };
+        assert!(!s.observe(2, untimed(1_000_000), off).await.unwrap().untimed);
     }
 }

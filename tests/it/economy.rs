@@ -240,16 +240,7 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
     // 71 invited 72, who invited 73: shares, bonuses and the invite task come into play.
     assert_eq!(app.get("/api/v1/me", 71).await.status, 200);
     for (id, referrer) in [(72, 71), (73, 72)] {
-        let user = game::TelegramUser {
-            id,
-            first_name: format!("P{id}"),
-            last_name: None,
-            username: None,
-            language_code: None,
-            is_premium: id == 73,
-        };
-        let started = app.game.start_player(&user, Some(referrer)).await.unwrap();
-        assert_eq!(started.referrer, Some(referrer));
+        app.invite(referrer, id, &format!("P{id}"), id == 73).await;
     }
     let words = app.game.config().cipher.words.clone();
     let post = |p: i64, path: String, body: Option<serde_json::Value>| {
@@ -330,16 +321,7 @@ async fn referrals_list_the_friends_and_the_invite_link(backend: Backend) {
         serde_json::json!({"link": "ref_8", "count": 0, "earned": 0, "share_due": 0, "friends": []})
     );
     for (id, name) in [(81, "Ann"), (82, "Bob")] {
-        let user = game::TelegramUser {
-            id,
-            first_name: name.into(),
-            last_name: None,
-            username: None,
-            language_code: None,
-            is_premium: false,
-        };
-        let started = app.game.start_player(&user, Some(8)).await.unwrap();
-        assert_eq!(started.referrer, Some(8));
+        app.invite(8, id, name, false).await;
     }
     let view = app.get("/api/v1/referrals", 8).await;
     assert_eq!(view.status, 200, "{:?}", view.body);

@@ -230,16 +230,8 @@ async fn connect_wallet(app: &TestApp, player: i64) {
 }
 
 async fn invite(app: &TestApp, referrer: i64, friend: i64) {
-    let user = game::TelegramUser {
-        id: friend,
-        first_name: format!("Friend{friend}"),
-        last_name: None,
-        username: None,
-        language_code: None,
-        is_premium: false,
-    };
-    let started = app.game.start_player(&user, Some(referrer)).await.unwrap();
-    assert_eq!(started.referrer, Some(referrer));
+    app.invite(referrer, friend, &format!("Friend{friend}"), false)
+        .await;
 }
 
 async fn each_kind_of_task_pays_once_when_done(backend: Backend) {

@@ -183,16 +183,7 @@ async fn the_economy_pays_once_across_two_instances() {
 
     // A friend bound on one instance; their first visit, seen 12 times on both, pays both once.
     let friend = 81;
-    let user = game::TelegramUser {
-        id: friend,
-        first_name: "Friend".into(),
-        last_name: None,
-        username: None,
-        language_code: None,
-        is_premium: false,
-    };
-    let started = a.game.start_player(&user, Some(player)).await.unwrap();
-    assert_eq!(started.referrer, Some(player));
+    a.invite(player, friend, "Friend", false).await;
     let visits = spread(12, "GET", "/api/v1/me".into(), friend).await;
     assert_eq!(ok(&visits), 12, "{visits:?}");
     let invited = spread(12, "POST", "/api/v1/tasks/friend/check".into(), player).await;

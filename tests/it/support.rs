@@ -233,6 +233,21 @@ impl TestApp {
         assert_eq!(w.status, 200, "{:?}", w.body);
     }
 
+    /// Starts `friend` as a player invited by `referrer`, as the bot's `/start ref_…` does, and
+    /// checks that the invitation was bound.
+    pub async fn invite(&self, referrer: i64, friend: i64, name: &str, premium: bool) {
+        let user = game::TelegramUser {
+            id: friend,
+            first_name: name.to_owned(),
+            last_name: None,
+            username: None,
+            language_code: None,
+            is_premium: premium,
+        };
+        let started = self.game.start_player(&user, Some(referrer)).await.unwrap();
+        assert_eq!(started.referrer, Some(referrer));
+    }
+
     /// The sum of a player's ledger, read from the database.
     pub async fn ledger_sum(&self, player: i64) -> i64 {
         use entities::ledger;

@@ -2,10 +2,9 @@
 //! reward paid once whatever the interleaving, and the books balancing after.
 
 use crate::referrals::me_from;
-use crate::support::{spawn_with, start, Answer, Backend, Options, TestApp};
+use crate::support::{clocked, spawn_with, start, Answer, Backend, Options, TestApp};
 use futures::future::join_all;
 use game::{Clock, ManualClock};
-use std::sync::Arc;
 use testkit::both_backends;
 
 both_backends!(
@@ -77,19 +76,6 @@ base_income_per_hour = 0
 income_growth = 1.0
 max_level = 10
 "#;
-
-fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
-    // 2027-01-15 08:00 UTC: the day has hours left either way.
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: toml,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 async fn post(app: &TestApp, player: i64, path: &str, body: Option<serde_json::Value>) -> Answer {
     app.call("POST", path, Some(&app.auth(player)), body).await

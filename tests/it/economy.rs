@@ -1,10 +1,8 @@
 //! The economy: upgrades bought once, passive income while away, the daily streak, referrals;
 //! every coin created or spent once, whatever the interleaving.
 
-use crate::support::{spawn_with, Answer, Backend, Options, TestApp};
+use crate::support::{clocked, spawn_with, Answer, Backend, TestApp};
 use futures::future::join_all;
-use game::ManualClock;
-use std::sync::Arc;
 use testkit::both_backends;
 
 both_backends!(
@@ -26,18 +24,6 @@ const RICH: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 
 
 /// One cheap card paying 3600 coins an hour (one a second), and one capped at level 1.
 const CARDS: &str = "[[upgrades]]\nid = \"mine\"\nname = \"Mine\"\ncategory = \"markets\"\nbase_cost = 10\ncost_growth = 2.0\nbase_income_per_hour = 3600\nincome_growth = 1.0\nmax_level = 5\n\n[[upgrades]]\nid = \"once\"\nname = \"Once\"\ncategory = \"specials\"\nbase_cost = 5\ncost_growth = 1.0\nbase_income_per_hour = 0\nincome_growth = 1.0\nmax_level = 1\n";
-
-fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: toml,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 fn rich_with_cards() -> &'static str {
     Box::leak(format!("{RICH}{CARDS}").into_boxed_str())

@@ -1,7 +1,7 @@
 //! More of the economy: boosts (free refills, multitap, energy limit) and tasks (link, invite,
 //! wallet, channel), each paid or used once whatever the interleaving.
 
-use crate::support::{spawn_with, wallet_of, Answer, Backend, Options, TestApp, TOKEN};
+use crate::support::{clocked, spawn_with, wallet_of, Answer, Backend, TestApp, TOKEN};
 use bot::fake_api::{Failure, FakeTelegram, When};
 use futures::future::join_all;
 use game::{Clock, ManualClock};
@@ -24,18 +24,6 @@ const DAY: i64 = 86_400_000;
 
 /// Energy 1000, no rate limit in the way, cheap boosts.
 const BOOSTS: &str = "[energy]\nmax = 1000\nper_second = 1\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_per_second = 10000\nplayer_burst = 10000\nip_per_second = 100000\nip_burst = 100000\n[boosts]\nrefills_per_day = 3\nmultitap_costs = [100, 300]\nenergy_limit_costs = [200]\nenergy_limit_step = 500\n";
-
-fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: toml,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 async fn boost(app: &TestApp, player: i64, id: &str) -> Answer {
     let path = format!("/api/v1/boosts/{id}/buy");

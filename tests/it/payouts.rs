@@ -1,7 +1,7 @@
 //! Payouts by the worker: treasury export, hot-wallet transfers through a fake toncenter on
 //! loopback (with a crash between sending and recording, and a lost message), and refunds.
 
-use crate::support::{spawn_with, Backend, Options, TestApp};
+use crate::support::{clocked, spawn_with, Backend, Options, TestApp};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use base64::Engine;
 use futures::future::join_all;
 use game::claims::LeasedClaim;
 use game::ton::transfer::{read_transfer, HotWallet};
-use game::{BroadcastProgress, Courier, Delivery, Game, ManualClock};
+use game::{BroadcastProgress, Courier, Delivery, Game};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use testkit::both_backends;
@@ -25,18 +25,6 @@ both_backends!(
 );
 
 const RICH: &str = "[energy]\nmax = 100000\n[taps]\nburst = 100000\nmax_batch = 100000\n[limits]\nplayer_burst = 10000\nip_burst = 10000\n[claims]\nmin_amount = 100\nnanotons_per_coin = 1000\n";
-
-fn clocked() -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: RICH,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 /// Gives `player` coins and a wallet of its own, then makes claims of `amounts`.
 async fn claims_for(app: &TestApp, player: i64, amounts: &[i64]) -> Vec<i64> {
@@ -325,7 +313,7 @@ fn adapter(url: &str) -> Toncenter {
 }
 
 async fn toncenter_pays_each_claim_once(backend: Backend) {
-    let (options, _clock) = clocked();
+    let (options, _clock) = clocked(RICH);
     let (app, stores) = spawn_with(backend, options).await;
     let ids = claims_for(&app, 20, &[100, 200]).await;
     let (url, chain) = fake_toncenter().await;
@@ -357,7 +345,7 @@ async fn toncenter_pays_each_claim_once(backend: Backend) {
 }
 
 async fn a_crash_between_sending_and_recording_does_not_pay_twice(backend: Backend) {
-    let (options, clock) = clocked();
+    let (options, clock) = clocked(RICH);
     let (app, stores) = spawn_with(backend, options).await;
     let ids = claims_for(&app, 21, &[150]).await;
     let (url, chain) = fake_toncenter().await;
@@ -393,7 +381,7 @@ async fn a_crash_between_sending_and_recording_does_not_pay_twice(backend: Backe
 }
 
 async fn a_lost_transfer_is_sent_again_only_after_it_expired(backend: Backend) {
-    let (options, clock) = clocked();
+    let (options, clock) = clocked(RICH);
     let (app, stores) = spawn_with(backend, options).await;
     let ids = claims_for(&app, 22, &[100]).await;
     let (url, chain) = fake_toncenter().await;

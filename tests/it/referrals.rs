@@ -1,10 +1,9 @@
 //! Referrals from the Mini App's signed `start_param` (`ref_<id>`): bound once, only for a new
 //! player, never to oneself nor to an unknown id; the friend's first visit then pays both.
 
-use crate::support::{spawn_with, Answer, Backend, Options, TestApp, ROOMY};
+use crate::support::{clocked, spawn_with, Answer, Backend, TestApp, ROOMY};
 use futures::future::join_all;
 use game::{Clock, ManualClock};
-use std::sync::Arc;
 use testkit::both_backends;
 
 both_backends!(
@@ -12,18 +11,6 @@ both_backends!(
     a_start_param_binds_no_existing_player_nor_oneself_nor_a_stranger,
     twelve_first_sign_ins_at_once_bind_one_referrer_and_pay_once,
 );
-
-fn clocked() -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: ROOMY,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 /// `GET /me` with init data signed now that carries `start_param`.
 pub(crate) async fn me_from(
@@ -45,7 +32,7 @@ pub(crate) async fn me_from(
 }
 
 async fn a_new_player_from_a_referral_start_param_is_bound_and_pays_both(backend: Backend) {
-    let (options, clock) = clocked();
+    let (options, clock) = clocked(ROOMY);
     let (app, stores) = spawn_with(backend, options).await;
     let bonus = app.game.config().referrals.bonus;
     assert!(bonus > 0);
@@ -77,7 +64,7 @@ async fn a_new_player_from_a_referral_start_param_is_bound_and_pays_both(backend
 }
 
 async fn a_start_param_binds_no_existing_player_nor_oneself_nor_a_stranger(backend: Backend) {
-    let (options, clock) = clocked();
+    let (options, clock) = clocked(ROOMY);
     let (app, stores) = spawn_with(backend, options).await;
     assert_eq!(app.get("/api/v1/me", 8).await.status, 200);
     // An existing player, even in the very millisecond they were created.
@@ -108,7 +95,7 @@ async fn a_start_param_binds_no_existing_player_nor_oneself_nor_a_stranger(backe
 }
 
 async fn twelve_first_sign_ins_at_once_bind_one_referrer_and_pay_once(backend: Backend) {
-    let (options, clock) = clocked();
+    let (options, clock) = clocked(ROOMY);
     let (app, stores) = spawn_with(backend, options).await;
     for referrer in [8, 9] {
         assert_eq!(app.get("/api/v1/me", referrer).await.status, 200);

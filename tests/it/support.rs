@@ -31,6 +31,20 @@ pub struct Options {
 /// Generous limits, so that only the tests about limits meet them.
 pub const ROOMY: &str = "[limits]\nplayer_per_second = 10000\nplayer_burst = 10000\nip_per_second = 100000\nip_burst = 100000\n";
 
+/// The defaults with the game file `toml`, on a clock the test moves, set to 2027-01-15 08:00 UTC
+/// (the day has hours left either way).
+pub fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    (
+        Options {
+            game_toml: toml,
+            clock: Some(clock.clone()),
+            ..Options::default()
+        },
+        clock,
+    )
+}
+
 impl Options {
     /// The defaults with another game file.
     pub fn game(game_toml: &'static str) -> Options {

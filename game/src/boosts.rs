@@ -9,12 +9,11 @@
 //! from the fresh row and are refused by the rules.
 
 use crate::claims::utc_day;
-use crate::economy::{back_off, is_unique_violation, ledger_row, EconomyError, MAX_ATTEMPTS};
+use crate::economy::{back_off, ledger_row, EconomyError, Swap, MAX_ATTEMPTS};
 use crate::players::PlayerView;
 use crate::rules::{self, Boost, BoostRefusal, BoostState};
 use crate::{Game, GameError};
-use entities::{ledger, player};
-use sea_orm::{EntityTrait, TransactionTrait};
+use entities::player;
 use serde::Serialize;
 
 /// One boost as a player sees it.
@@ -126,36 +125,17 @@ impl Game {
                 updated_at: now,
                 ..p.clone()
             };
-            let _writer = self.sqlite_writer().await;
-            let txn = self.db().begin().await?;
-            if !self.swap_player(&txn, p.version, &next).await? {
-                txn.rollback().await?;
-                drop(_writer);
-                back_off(attempt).await;
-                continue;
-            }
             let kind = if boost == Boost::Refill {
                 "refill"
             } else {
                 "boost"
             };
             let row = ledger_row(id, -applied.cost, kind, applied.reference, s.balance, now);
-            let inserted = ledger::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(GameError::from);
-            if let Err(e) = inserted {
-                txn.rollback().await?;
-                drop(_writer);
-                if is_unique_violation(&e) {
-                    // Another request used this level or refill: decide again from the fresh row.
-                    back_off(attempt).await;
-                    continue;
-                }
-                return Err(e);
+            // Moved, or another request used this level or refill: decide again from the row.
+            if self.swap_with_ledger(p.version, &next, row).await? != Swap::Done {
+                back_off(attempt).await;
+                continue;
             }
-            txn.commit().await?;
-            drop(_writer);
             metrics::counter!("boosts_total", "boost" => boost.id()).increment(1);
             self.after_commit(&next).await;
             return Ok(self.view_of(next, now, 0));

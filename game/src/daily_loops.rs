@@ -15,14 +15,12 @@
 
 use crate::claims::utc_day;
 use crate::config::UpgradeConfig;
-use crate::economy::{back_off, is_unique_violation, ledger_row, EconomyError, MAX_ATTEMPTS};
+use crate::economy::{back_off, is_unique_violation, ledger_row, EconomyError, Swap, MAX_ATTEMPTS};
 use crate::rules::day_name;
 use crate::{Game, GameError};
 use entities::{cipher_guess, ledger, player};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 const DAY_MS: i64 = 86_400_000;
@@ -156,29 +154,15 @@ impl Game {
                 updated_at: now,
                 ..p.clone()
             };
-            let _writer = self.sqlite_writer().await;
-            let txn = self.db().begin().await?;
-            if !self.swap_player(&txn, p.version, &next).await? {
-                txn.rollback().await?;
-                drop(_writer);
-                back_off(attempt).await;
-                continue;
-            }
             let row = ledger_row(id, amount, kind, reference.to_owned(), next.balance, now);
-            let inserted = ledger::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(GameError::from);
-            if let Err(e) = inserted {
-                txn.rollback().await?;
-                return if is_unique_violation(&e) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
+            match self.swap_with_ledger(p.version, &next, row).await? {
+                Swap::Done => {}
+                Swap::Moved => {
+                    back_off(attempt).await;
+                    continue;
+                }
+                Swap::Duplicate => return Ok(None),
             }
-            txn.commit().await?;
-            drop(_writer);
             self.after_commit(&next).await;
             return Ok(Some(next.balance));
         }

@@ -171,6 +171,17 @@ pub(crate) fn ledger_row(
     }
 }
 
+/// How [`Game::swap_with_ledger`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Swap {
+    /// Committed.
+    Done,
+    /// Another change got to the row first: read it again and decide again.
+    Moved,
+    /// The ledger already holds this player's row of that kind and reference: it was paid.
+    Duplicate,
+}
+
 pub(crate) fn is_unique_violation(e: &GameError) -> bool {
     matches!(e, GameError::Database(db) if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
 }
@@ -245,6 +256,36 @@ impl Game {
         Ok(updated.rows_affected == 1)
     }
 
+    /// Writes `next` over the player's row at `version` and adds the ledger row `row`, in one
+    /// transaction (behind the SQLite writer): both or neither.
+    pub(crate) async fn swap_with_ledger(
+        &self,
+        version: i64,
+        next: &player::Model,
+        row: ledger::ActiveModel,
+    ) -> Result<Swap, GameError> {
+        let _writer = self.sqlite_writer().await;
+        let txn = self.db().begin().await?;
+        if !self.swap_player(&txn, version, next).await? {
+            txn.rollback().await?;
+            return Ok(Swap::Moved);
+        }
+        let inserted = ledger::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(GameError::from);
+        if let Err(e) = inserted {
+            txn.rollback().await?;
+            return if is_unique_violation(&e) {
+                Ok(Swap::Duplicate)
+            } else {
+                Err(e)
+            };
+        }
+        txn.commit().await?;
+        Ok(Swap::Done)
+    }
+
     pub(crate) async fn after_commit(&self, p: &player::Model) {
         if let Err(e) = self.board_record(p.id, p.version, p.balance).await {
             // The database has the truth; the next change records the newer balance.
@@ -272,26 +313,12 @@ impl Game {
                 updated_at: now,
                 ..p.clone()
             };
-            let _writer = self.sqlite_writer().await;
-            let txn = self.db().begin().await?;
-            if !self.swap_player(&txn, p.version, &next).await? {
-                txn.rollback().await?;
-                drop(_writer);
+            let row = ledger_row(id, coins, "passive", until.to_string(), next.balance, now);
+            if self.swap_with_ledger(p.version, &next, row).await? != Swap::Done {
+                // Another visit credited it: read the row again.
                 back_off(attempt).await;
                 continue;
             }
-            ledger::Entity::insert(ledger_row(
-                id,
-                coins,
-                "passive",
-                until.to_string(),
-                next.balance,
-                now,
-            ))
-            .exec_without_returning(&txn)
-            .await?;
-            txn.commit().await?;
-            drop(_writer);
             metrics::counter!("passive_coins_total").increment(coins as u64);
             self.after_commit(&next).await;
             return Ok((next, coins));
@@ -465,29 +492,15 @@ impl Game {
                 updated_at: now,
                 ..p.clone()
             };
-            let _writer = self.sqlite_writer().await;
-            let txn = self.db().begin().await?;
-            if !self.swap_player(&txn, p.version, &next).await? {
-                txn.rollback().await?;
-                drop(_writer);
-                back_off(attempt).await;
-                continue;
-            }
             let row = ledger_row(id, reward, "daily", today.to_string(), next.balance, now);
-            let inserted = ledger::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(GameError::from);
-            if let Err(e) = inserted {
-                txn.rollback().await?;
-                return Err(if is_unique_violation(&e) {
-                    EconomyError::AlreadyClaimed.into()
-                } else {
-                    e
-                });
+            match self.swap_with_ledger(p.version, &next, row).await? {
+                Swap::Done => {}
+                Swap::Moved => {
+                    back_off(attempt).await;
+                    continue;
+                }
+                Swap::Duplicate => return Err(EconomyError::AlreadyClaimed.into()),
             }
-            txn.commit().await?;
-            drop(_writer);
             metrics::counter!("daily_rewards_total").increment(1);
             self.after_commit(&next).await;
             return Ok(DailyView {

@@ -1,9 +1,7 @@
 //! Tap batches: replays, bounds, the energy cap, the human ceiling, and real concurrency.
 
-use crate::support::{spawn_with, Backend, Options, ROOMY};
+use crate::support::{clocked, spawn_with, Backend, Options, ROOMY};
 use futures::future::join_all;
-use game::ManualClock;
-use std::sync::Arc;
 use testkit::both_backends;
 
 both_backends!(
@@ -16,18 +14,6 @@ both_backends!(
     balance_equals_the_ledger_after_a_random_run,
     the_league_follows_coins_ever_earned,
 );
-
-fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
-    (
-        Options {
-            game_toml: toml,
-            clock: Some(clock.clone()),
-            ..Options::default()
-        },
-        clock,
-    )
-}
 
 async fn a_replayed_or_older_seq_changes_nothing(backend: Backend) {
     let (options, _clock) = clocked(ROOMY);

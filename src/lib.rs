@@ -132,6 +132,11 @@ impl App {
             game: cfg.game.clone(),
             db_max_connections: cfg.db_max_connections,
         };
+        if cfg.game.cipher.words == game::config::DEFAULT_CIPHER_WORDS {
+            tracing::warn!(
+                "cipher.words is the built-in list, which anyone can read: set your own in the game file"
+            );
+        }
         let game = Game::open(&settings, clock)
             .await
             .context("cannot open the game's stores")?;

@@ -173,6 +173,28 @@ impl Default for ComboConfig {
 }
 
 /// `[cipher]`.
+/// The built-in cipher words: about 30 of each length from 3 to 7 letters, so that knowing the
+/// day's length (the Mini App shows it) and the list (it is public) wins by blind guessing about
+/// once in ten days with 3 attempts. A studio should set its own (`tapwave` warns at start).
+pub const DEFAULT_CIPHER_WORDS: [&str; 153] = [
+    "TAP", "TON", "GEM", "BOT", "BIT", "COG", "FOX", "OWL", "SUN", "ICE", "ORE", "RAY", "JET",
+    "ZAP", "WIN", "KEY", "MAP", "ARC", "HEX", "ORB", "VIP", "AXE", "BOW", "CUP", "ELF", "FIN",
+    "HUB", "OAK", "YAK", "EMU", "COIN", "MOON", "WAVE", "GOLD", "MINT", "BANK", "CASH", "DICE",
+    "DUCK", "FISH", "FROG", "GAME", "HERO", "JADE", "KING", "LION", "LOOT", "MINE", "NOVA", "PEAK",
+    "RUBY", "SAFE", "SHIP", "STAR", "TIDE", "TOWN", "WOLF", "ZERO", "BOLT", "CLAN", "DRUM", "EPIC",
+    "FIRE", "WHALE", "TOKEN", "CHAIN", "BLOCK", "EARTH", "FLAME", "GIANT", "HONEY", "JEWEL",
+    "LUCKY", "MAGIC", "MEDAL", "NINJA", "OCEAN", "PIXEL", "QUEST", "RIVER", "ROYAL", "SPARK",
+    "STORM", "TIGER", "TOWER", "VAULT", "WHEEL", "CROWN", "EAGLE", "FORGE", "GHOST", "LASER",
+    "ROBOT", "ROCKET", "WALLET", "BRIDGE", "CASTLE", "DRAGON", "FOREST", "GALAXY", "GOBLIN",
+    "HUNTER", "JUNGLE", "LEGEND", "MARKET", "METEOR", "ORACLE", "PLANET", "POTION", "RUNNER",
+    "SHIELD", "SILVER", "TEMPLE", "TRADER", "WIZARD", "ZENITH", "CANYON", "HARBOR", "KNIGHT",
+    "PIRATE", "SPHINX", "TUNDRA", "COSMOS", "DIAMOND", "CAPTAIN", "CRYSTAL", "DOLPHIN", "EMERALD",
+    "FORTUNE", "HARVEST", "JACKPOT", "LANTERN", "MACHINE", "MINERAL", "MYSTERY", "PHOENIX",
+    "PYRAMID", "RAINBOW", "VOLCANO", "WARRIOR", "GLACIER", "COMPASS", "GRIFFIN", "MONARCH",
+    "NEUTRON", "PENGUIN", "SHERIFF", "TORNADO", "UNICORN", "VOYAGER", "BALLOON", "HORIZON",
+    "ECLIPSE",
+];
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CipherConfig {
@@ -187,13 +209,9 @@ pub struct CipherConfig {
 impl Default for CipherConfig {
     fn default() -> Self {
         Self {
-            words: [
-                "TAP", "COIN", "MOON", "WAVE", "TON", "GEM", "ROCKET", "WHALE",
-            ]
-            .map(String::from)
-            .to_vec(),
+            words: DEFAULT_CIPHER_WORDS.map(String::from).to_vec(),
             reward: 10_000,
-            attempts_per_day: 10,
+            attempts_per_day: 3,
         }
     }
 }

@@ -221,7 +221,10 @@ async fn the_daily_streak_goes_on_and_starts_again_after_a_missed_day(backend: B
 
 async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
     // Two cipher words, so that random guesses hit the day's word often.
-    let toml = format!("{}[cipher]\nwords = [\"TAP\", \"COIN\"]\n", rich_with_cards());
+    let toml = format!(
+        "{}[cipher]\nwords = [\"TAP\", \"COIN\"]\n",
+        rich_with_cards()
+    );
     let (options, clock) = clocked(Box::leak(toml.into_boxed_str()));
     let (app, stores) = spawn_with(backend, options).await;
     let players = [71_i64, 72, 73];

@@ -97,20 +97,12 @@ impl Game {
     /// Lifts a ban and puts the player back on the leaderboard.
     pub async fn unban(&self, admin: i64, target: i64) -> Result<BanChange, GameError> {
         let change = self.set_banned(admin, target, false).await?;
-        if let Some(p) = player::Entity::find_by_id(target)
-            .one(&self.inner.db)
-            .await?
+        // Back on every board, with this week's coins earned before the ban.
+        if let Err(e) = self
+            .restore_on_boards(player::Entity::find_by_id(target))
+            .await
         {
-            if !p.banned && p.balance > 0 {
-                if let Err(e) = self.inner.board.record(p.id, p.version, p.balance).await {
-                    tracing::warn!(error = %e, player = target, "leaderboard update failed");
-                }
-            }
-            if !p.banned {
-                // Back on the league board; the week counts only what is earned from now on
-                // (the last write was kept through the ban, so nothing earned before is added).
-                self.week_record(p.id, p.version, p.total_earned).await;
-            }
+            tracing::warn!(error = %e, player = target, "leaderboard update failed");
         }
         Ok(change)
     }

@@ -152,6 +152,12 @@ pub(crate) async fn back_off(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(jitter)).await;
 }
 
+/// The ledger kinds that count as coins earned (`total_earned`, leagues, the weekly board).
+/// Spending (`upgrade`, boosts, `claim`), refunds of claims and admin grants do not.
+pub const EARNING_KINDS: &[&str] = &[
+    "taps", "passive", "daily", "task", "combo", "cipher", "welcome", "referral", "share",
+];
+
 pub(crate) fn ledger_row(
     player: i64,
     amount: i64,

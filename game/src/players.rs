@@ -24,6 +24,21 @@ const SESSION_TTL_SECS: i64 = 300;
 /// Attempts at a compare-and-swap before answering "contended".
 const MAX_ATTEMPTS: u32 = 200;
 
+/// Coins the player of the `players` row being read earned since `start` (unix ms), summed from
+/// the ledger in the statement that reads the row, so that both are of one snapshot.
+fn earned_since(start: i64) -> sea_orm::sea_query::SimpleExpr {
+    let kinds: Vec<String> = crate::economy::EARNING_KINDS
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect();
+    // Only constants and an integer go into the text (placeholders differ between backends).
+    Expr::cust(format!(
+        "CAST(COALESCE((SELECT SUM(l.amount) FROM ledger l WHERE l.player_id = players.id \
+         AND l.kind IN ({}) AND l.created_at >= {start}), 0) AS BIGINT)",
+        kinds.join(", ")
+    ))
+}
+
 /// A player as the Mini App sees them.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PlayerView {
@@ -440,6 +455,40 @@ impl Game {
         self.inner.board.record(id, version, balance).await
     }
 
+    /// Puts the players `select` finds (banned ones left out) back on every board as of their
+    /// rows now: the balance, coins ever earned, and this week's earnings summed from the ledger
+    /// in the same statement. Returns their ids in the order read.
+    pub(crate) async fn restore_on_boards(
+        &self,
+        select: sea_orm::Select<player::Entity>,
+    ) -> Result<Vec<i64>, GameError> {
+        let now = self.now_ms();
+        let week = rules::iso_week(now);
+        let rows: Vec<(i64, i64, i64, i64, i64)> = select
+            .select_only()
+            .columns([
+                player::Column::Id,
+                player::Column::Version,
+                player::Column::Balance,
+                player::Column::TotalEarned,
+            ])
+            .column_as(earned_since(rules::week_start(now)), "week_earned")
+            .filter(player::Column::Banned.eq(false))
+            .into_tuple()
+            .all(&self.inner.db)
+            .await?;
+        let board = &self.inner.board;
+        for &(id, version, balance, total_earned, week_earned) in &rows {
+            if balance > 0 {
+                board.record(id, version, balance).await?;
+            }
+            board
+                .restore_earned(&week, id, version, total_earned, week_earned)
+                .await?;
+        }
+        Ok(rows.iter().map(|r| r.0).collect())
+    }
+
     /// Adds the coins earned since the last write to this week's board (a failure is logged: the
     /// next write of this player makes it up).
     pub(crate) async fn week_record(&self, id: i64, version: i64, total_earned: i64) {
@@ -537,24 +586,12 @@ impl Game {
             let page = player::Entity::find()
                 .filter(player::Column::Id.gt(after))
                 .filter(player::Column::TotalEarned.gt(0))
-                .filter(player::Column::Banned.eq(false))
                 .order_by_asc(player::Column::Id)
-                .limit(5_000)
-                .all(&self.inner.db)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for p in &page {
-                if p.balance > 0 {
-                    self.inner.board.record(p.id, p.version, p.balance).await?;
-                }
-                // The weekly board counts from here: earlier coins are not this week's news.
-                self.inner
-                    .board
-                    .baseline_earned(p.id, p.version, p.total_earned)
-                    .await?;
-            }
-            seeded += page.len() as u64;
+                .limit(5_000);
+            let ids = self.restore_on_boards(page).await?;
+            let Some(&last) = ids.last() else { break };
+            after = last;
+            seeded += ids.len() as u64;
         }
         self.inner.board.mark_seeded().await?;
         Ok(seeded)

@@ -300,6 +300,13 @@ pub fn league_bounds(total_earned: i64, cfg: &GameConfig) -> (i64, Option<i64>) 
     (min.min(total_earned.max(0)), t.get(reached).copied())
 }
 
+/// The unix-ms instant the ISO week of `ms` starts: Monday 00:00 UTC.
+pub fn week_start(ms: i64) -> i64 {
+    let day = ms.div_euclid(86_400_000);
+    // 1970-01-01 was a Thursday: three days after a Monday.
+    (day - (day + 3).rem_euclid(7)) * 86_400_000
+}
+
 /// The ISO week (UTC, weeks start on Monday) of a unix-ms instant, as `2026-W49`.
 pub fn iso_week(ms: i64) -> String {
     let day = ms.div_euclid(86_400_000);
@@ -814,6 +821,16 @@ mod tests {
         assert_eq!(iso_week(1_609_632_000_000), "2020-W53");
         assert_eq!(iso_week(1_735_516_800_000), "2025-W01");
         assert_eq!(iso_week(0), "1970-W01");
+    }
+
+    #[test]
+    fn a_week_starts_on_its_monday_at_midnight_utc() {
+        let monday = 1_796_601_600_000; // 2026-12-07 00:00 UTC
+        assert_eq!(week_start(monday), monday);
+        assert_eq!(week_start(monday + 6 * 86_400_000 + 86_399_999), monday);
+        assert_eq!(week_start(monday - 1), monday - 7 * 86_400_000);
+        assert_eq!(iso_week(week_start(monday - 1)), "2026-W49");
+        assert_eq!(week_start(0), -3 * 86_400_000);
     }
 
     #[test]

@@ -96,16 +96,6 @@ async fn guess(app: &TestApp, player: i64, word: &str) -> Answer {
     post(app, player, "/api/v1/cipher", Some(body)).await
 }
 
-/// `GET /me`'s balance, checked against the ledger and never negative.
-async fn books(app: &TestApp, player: i64) -> i64 {
-    let me = app.get("/api/v1/me", player).await;
-    assert_eq!(me.status, 200, "{:?}", me.body);
-    let balance = me.body["balance"].as_i64().unwrap();
-    assert!(balance >= 0);
-    assert_eq!(balance, app.ledger_sum(player).await, "player {player}");
-    balance
-}
-
 async fn the_combo_pays_once_when_every_card_of_the_day_was_bought_that_day(backend: Backend) {
     let (options, clock) = clocked(GAME);
     let (app, stores) = spawn_with(backend, options).await;
@@ -148,7 +138,7 @@ async fn the_combo_pays_once_when_every_card_of_the_day_was_bought_that_day(back
         buy(&app, 1, card).await;
     }
     assert_eq!(post(&app, 1, "/api/v1/combo", None).await.status, 200);
-    assert_eq!(books(&app, 1).await, 100 - 60 + 1400);
+    assert_eq!(app.books(1).await, 100 - 60 + 1400);
     app.stop().await;
     stores.remove().await;
 }
@@ -200,7 +190,7 @@ async fn the_combo_is_hidden_drawn_alike_by_every_instance_and_new_each_day(back
     found.sort();
     assert_eq!(found, expected);
     assert_eq!(post(&other, 3, "/api/v1/combo", None).await.status, 200);
-    assert_eq!(books(&app, 3).await, 100 - 60 + 700);
+    assert_eq!(app.books(3).await, 100 - 60 + 700);
     other.stop().await;
     app.stop().await;
     stores.remove().await;
@@ -219,7 +209,7 @@ async fn twelve_combo_claims_at_once_pay_once(backend: Backend) {
     for a in answers.iter().filter(|a| a.status != 200) {
         a.assert_error(409, "already_claimed");
     }
-    assert_eq!(books(&app, 4).await, 700);
+    assert_eq!(app.books(4).await, 700);
     app.stop().await;
     stores.remove().await;
 }
@@ -272,8 +262,8 @@ async fn the_cipher_pays_the_days_word_once_and_counts_guesses(backend: Backend)
     assert_eq!(app.get("/api/v1/cipher", 6).await.body["attempts_left"], 5);
     assert_eq!(guess(&app, 6, "TAP").await.status, 200);
     assert_eq!(guess(&app, 5, "TAP").await.status, 200);
-    assert_eq!(books(&app, 5).await, 600);
-    assert_eq!(books(&app, 6).await, 300);
+    assert_eq!(app.books(5).await, 600);
+    assert_eq!(app.books(6).await, 300);
     app.stop().await;
     stores.remove().await;
 }
@@ -296,8 +286,8 @@ async fn twelve_guesses_at_once_take_no_more_than_the_days_allowance(backend: Ba
             a.body
         );
     }
-    assert_eq!(books(&app, 8).await, 300);
-    assert_eq!(books(&app, 7).await, 0);
+    assert_eq!(app.books(8).await, 300);
+    assert_eq!(app.books(7).await, 0);
     app.stop().await;
     stores.remove().await;
 }
@@ -349,7 +339,7 @@ async fn friends_earnings_pay_a_capped_share_on_two_levels_once(backend: Backend
     app.game.ban(999, 12).await.unwrap();
     assert_eq!(collect(&app, 10).await.body["collected"], 0);
     for p in [10, 11, 13] {
-        books(&app, p).await;
+        app.books(p).await;
     }
     app.stop().await;
     stores.remove().await;
@@ -375,8 +365,8 @@ async fn twelve_collections_at_once_pay_each_share_once(backend: Backend) {
     collect(&app, 11).await;
     collect(&app, 10).await;
     // 10: 10 % of 11's 3000 = 300, plus 2.5 % of 12's 3000 = 75; 11: 10 % of 12's 3000 = 300.
-    assert_eq!(books(&app, 10).await, 300 + 75);
-    assert_eq!(books(&app, 11).await, 3000 + 300);
+    assert_eq!(app.books(10).await, 300 + 75);
+    assert_eq!(app.books(11).await, 3000 + 300);
     assert_eq!(app.get("/api/v1/referrals", 10).await.body["share_due"], 0);
     app.stop().await;
     stores.remove().await;
@@ -447,16 +437,16 @@ async fn the_league_board_ranks_a_league_and_a_ban_leaves_every_board(backend: B
         app.get("/api/v1/leaderboard?board=league", 22).await.body["me"]["rank"],
         1
     );
-    // Unbanned, they are back on the league board at once; the week counts from the unban.
+    // Unbanned, they are back on the league board at once, and on the week with its coins.
     app.game.unban(999, 23).await.unwrap();
     let league = app.get("/api/v1/leaderboard?board=league", 22).await;
     assert_eq!(league.body["top"][0]["id"], 23);
     assert_eq!(league.body["me"]["rank"], 2);
     let week = app.get("/api/v1/leaderboard?board=week", 23).await;
-    assert_eq!(week.body["me"]["balance"], 0);
+    assert_eq!(week.body["me"]["balance"], 999);
     earn(&app, 23, 5, 2).await;
     let week = app.get("/api/v1/leaderboard?board=week", 23).await;
-    assert_eq!(week.body["me"]["balance"], 5);
+    assert_eq!(week.body["me"]["balance"], 999 + 5);
     app.stop().await;
     stores.remove().await;
 }

@@ -44,16 +44,6 @@ async fn earn(app: &TestApp, player: i64, coins: i64, seq: i64) {
     assert_eq!(t.body["accepted"], coins, "{:?}", t.body);
 }
 
-/// The balance `GET /me` answers equals the sum of the ledger and is never negative.
-async fn assert_books_balance(app: &TestApp, player: i64) -> i64 {
-    let me = app.get("/api/v1/me", player).await;
-    assert_eq!(me.status, 200, "{:?}", me.body);
-    let balance = me.body["balance"].as_i64().unwrap();
-    assert!(balance >= 0, "player {player}: {balance}");
-    assert_eq!(balance, app.ledger_sum(player).await, "player {player}");
-    balance
-}
-
 async fn an_upgrade_is_bought_once_by_12_requests_with_coins_for_one(backend: Backend) {
     let (options, _clock) = clocked(RICH);
     let (app, stores) = spawn_with(backend, options).await;
@@ -67,7 +57,7 @@ async fn an_upgrade_is_bought_once_by_12_requests_with_coins_for_one(backend: Ba
     for a in answers.iter().filter(|a| a.status != 200) {
         a.assert_error(409, "insufficient_balance");
     }
-    assert_eq!(assert_books_balance(&app, 1).await, 0);
+    assert_eq!(app.books(1).await, 0);
     let cards = app.get("/api/v1/upgrades", 1).await;
     let fan = &cards.body.as_array().unwrap()[0];
     assert_eq!(fan["id"], "fan_tokens");
@@ -109,7 +99,7 @@ async fn upgrades_show_costs_and_refuse_clearly(backend: Backend) {
     assert_eq!(buy(&app, 2, "mine").await.body["balance"], 85);
     assert_eq!(buy(&app, 2, "mine").await.body["balance"], 65);
     assert_eq!(app.get("/api/v1/upgrades", 2).await.body[0]["level"], 2);
-    assert_eq!(assert_books_balance(&app, 2).await, 65);
+    assert_eq!(app.books(2).await, 65);
     app.stop().await;
     stores.remove().await;
 }
@@ -138,7 +128,7 @@ async fn passive_income_is_credited_on_the_next_visit_up_to_the_cap(backend: Bac
     clock.advance(10 * HOUR);
     let back = app.get("/api/v1/me", 3).await;
     assert_eq!(back.body["while_away"], 3 * 3600, "{:?}", back.body);
-    assert_eq!(assert_books_balance(&app, 3).await, 1802 + 3 * 3600);
+    assert_eq!(app.books(3).await, 1802 + 3 * 3600);
     // A purchase credits what is due first, then pays: 20 for level 2, income now 7200/h.
     clock.advance(HOUR);
     let second = buy(&app, 3, "mine").await;
@@ -146,7 +136,7 @@ async fn passive_income_is_credited_on_the_next_visit_up_to_the_cap(backend: Bac
     assert_eq!(second.body["balance"], 1802 + 4 * 3600 - 20);
     assert_eq!(second.body["passive_per_hour"], 7200);
     assert_eq!(app.get("/api/v1/me", 3).await.body["while_away"], 0);
-    assert_eq!(assert_books_balance(&app, 3).await, 1802 + 4 * 3600 - 20);
+    assert_eq!(app.books(3).await, 1802 + 4 * 3600 - 20);
     app.stop().await;
     stores.remove().await;
 }
@@ -165,7 +155,7 @@ async fn concurrent_visits_credit_passive_income_once(backend: Backend) {
         .filter(|c| *c > 0)
         .collect();
     assert_eq!(credited, vec![3600], "{answers:?}");
-    assert_eq!(assert_books_balance(&app, 4).await, 3600);
+    assert_eq!(app.books(4).await, 3600);
     app.stop().await;
     stores.remove().await;
 }
@@ -184,7 +174,7 @@ async fn the_daily_reward_is_paid_once_to_8_requests_at_once(backend: Backend) {
     for a in answers.iter().filter(|a| a.status != 200) {
         a.assert_error(409, "already_claimed");
     }
-    assert_eq!(assert_books_balance(&app, 5).await, 500);
+    assert_eq!(app.books(5).await, 500);
     app.stop().await;
     stores.remove().await;
 }
@@ -214,7 +204,7 @@ async fn the_daily_streak_goes_on_and_starts_again_after_a_missed_day(backend: B
         daily(&app, 6).await.assert_error(409, "already_claimed");
     }
     assert_eq!(got, expected);
-    assert_eq!(assert_books_balance(&app, 6).await, 120);
+    assert_eq!(app.books(6).await, 120);
     app.stop().await;
     stores.remove().await;
 }
@@ -296,7 +286,7 @@ async fn balance_equals_the_ledger_after_a_random_mix(backend: Backend) {
         }
     }
     for p in players {
-        assert_books_balance(&app, p).await;
+        app.books(p).await;
     }
     app.stop().await;
     stores.remove().await;

@@ -30,16 +30,6 @@ async fn boost(app: &TestApp, player: i64, id: &str) -> Answer {
     app.call("POST", &path, Some(&app.auth(player)), None).await
 }
 
-/// The balance `GET /me` answers equals the sum of the ledger and is never negative.
-async fn assert_books_balance(app: &TestApp, player: i64) -> i64 {
-    let me = app.get("/api/v1/me", player).await;
-    assert_eq!(me.status, 200, "{:?}", me.body);
-    let balance = me.body["balance"].as_i64().unwrap();
-    assert!(balance >= 0, "player {player}: {balance}");
-    assert_eq!(balance, app.ledger_sum(player).await, "player {player}");
-    balance
-}
-
 /// The ledger references of one kind for a player, in order.
 async fn references(app: &TestApp, player: i64, kind: &str) -> Vec<String> {
     use entities::ledger;
@@ -101,7 +91,7 @@ async fn a_boost_level_is_bought_once_by_12_requests_with_coins_for_one(backend:
     let me = app.get("/api/v1/me", 1).await;
     assert_eq!(me.body["tap_power"], 3, "{:?}", me.body);
     assert_eq!(me.body["max_energy"], 1500);
-    assert_eq!(assert_books_balance(&app, 1).await, 400);
+    assert_eq!(app.books(1).await, 400);
     let mut refs = references(&app, 1, "boost").await;
     refs.sort();
     assert_eq!(refs, ["energy_limit:1", "multitap:1", "multitap:2"]);
@@ -139,7 +129,7 @@ async fn refills_fill_the_energy_the_days_number_of_times_under_12_requests(back
     assert_eq!(again.status, 200, "{:?}", again.body);
     assert_eq!(again.body["energy"], 1000);
     assert_eq!(app.get("/api/v1/boosts", 2).await.body[0]["value"], 2);
-    assert_eq!(assert_books_balance(&app, 2).await, 2000);
+    assert_eq!(app.books(2).await, 2000);
     app.stop().await;
     stores.remove().await;
 }
@@ -177,7 +167,7 @@ async fn boosts_show_levels_and_refuse_clearly(backend: Backend) {
     assert_eq!(after.body[2]["value"], 1500);
     assert_eq!(after.body[2]["next_cost"], serde_json::Value::Null);
     assert_eq!(after.body[2]["next_value"], serde_json::Value::Null);
-    assert_eq!(assert_books_balance(&app, 3).await, 0);
+    assert_eq!(app.books(3).await, 0);
     app.stop().await;
     stores.remove().await;
 }
@@ -273,7 +263,7 @@ async fn each_kind_of_task_pays_once_when_done(backend: Backend) {
     let mut refs = references(&app, 10, "task").await;
     refs.sort();
     assert_eq!(refs, ["friends", "news", "site", "wallet"]);
-    assert_eq!(assert_books_balance(&app, 10).await, 10_000);
+    assert_eq!(app.books(10).await, 10_000);
     // Another player's link clock is their own.
     assert_eq!(checked(&app, 11, "site").await, (false, 0));
     app.stop().await;
@@ -295,7 +285,7 @@ async fn a_task_checked_12_times_at_once_pays_once(backend: Backend) {
     let mut refs = references(&app, 20, "task").await;
     refs.sort();
     assert_eq!(refs, ["news", "wallet"]);
-    assert_eq!(assert_books_balance(&app, 20).await, 7000);
+    assert_eq!(app.books(20).await, 7000);
     assert!(telegram.calls("getChatMember") >= 1);
     app.stop().await;
     stores.remove().await;
@@ -341,7 +331,7 @@ async fn the_channel_task_asks_the_bot_api(backend: Backend) {
     telegram.heal();
     assert_eq!(checked(&app, 34, "news").await, (true, 4000));
     for p in [30, 31, 32, 33, 34] {
-        assert_books_balance(&app, p).await;
+        app.books(p).await;
     }
     app.stop().await;
     stores.remove().await;
@@ -355,7 +345,7 @@ async fn channel_tasks_without_a_bot_are_refused_clearly(backend: Backend) {
         .await
         .assert_error(409, "channel_check_failed");
     assert_eq!(checked(&app, 40, "site").await, (false, 0));
-    assert_eq!(assert_books_balance(&app, 40).await, 0);
+    assert_eq!(app.books(40).await, 0);
     app.stop().await;
     stores.remove().await;
 }
@@ -396,9 +386,9 @@ async fn a_friends_first_visit_pays_both_once_under_12_requests(backend: Backend
         .map(|f| f["earned"].as_i64().unwrap())
         .collect();
     assert_eq!(earned, [5000, 25_000]);
-    assert_eq!(assert_books_balance(&app, 50).await, 30_000);
-    assert_eq!(assert_books_balance(&app, 51).await, 5000);
-    assert_eq!(assert_books_balance(&app, 52).await, 25_000);
+    assert_eq!(app.books(50).await, 30_000);
+    assert_eq!(app.books(51).await, 5000);
+    assert_eq!(app.books(52).await, 25_000);
     // The referrer's own visits pay nothing more, and the invite task now sees two friends.
     assert_eq!(checked(&app, 50, "friends").await, (true, 32_000));
     assert_eq!(app.get("/api/v1/referrals", 51).await.body["earned"], 0);
@@ -456,7 +446,7 @@ async fn balance_equals_the_ledger_after_a_random_mix_of_boosts_and_tasks(backen
         }
     }
     for p in players {
-        assert_books_balance(&app, p).await;
+        app.books(p).await;
         let tasks = references(&app, p, "task").await;
         let mut unique = tasks.clone();
         unique.sort();

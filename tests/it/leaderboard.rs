@@ -68,12 +68,11 @@ async fn the_board_survives_a_restart(backend: Backend) {
     assert_eq!(board.body["top"][0]["id"], 62);
     assert_eq!(board.body["top"][1]["id"], 61);
     assert_eq!(board.body["me"]["rank"], 2);
-    // The weekly board never counts coins earned before a start-up again: Redis kept this week's
-    // scores; the in-process board starts the week afresh from each player's coins so far.
+    // The week goes on, counted once: Redis kept this week's scores; the in-process board was
+    // filled with them from the ledger.
     assert_eq!(again.taps(61, 5, 2).await.status, 200);
     let week = again.get("/api/v1/leaderboard?board=week", 61).await;
-    let expected = if backend == Backend::Postgres { 35 } else { 5 };
-    assert_eq!(week.body["me"]["balance"], expected, "{:?}", week.body);
+    assert_eq!(week.body["me"]["balance"], 35, "{:?}", week.body);
     again.stop().await;
     stores.remove().await;
 }
@@ -168,19 +167,29 @@ async fn board(app: &TestApp, which: &str, player: i64) -> Vec<(i64, i64)> {
 }
 
 /// Redis restarts empty under a running game: the worker's boards job fills every board from the
-/// database again, and nobody's earlier coins are counted into the week a second time.
+/// database again, with this week's coins read from the ledger and earlier weeks' left out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lost_redis_is_refilled_by_the_worker_without_counting_old_coins_twice() {
+async fn a_lost_redis_is_refilled_by_the_worker_with_this_weeks_coins_counted_once() {
+    // Sunday 2026-12-06, two minutes before Monday 00:00 UTC.
+    const MONDAY: i64 = 1_796_601_600_000;
+    let clock = Arc::new(ManualClock::new(MONDAY - 120_000));
+    let options = Options {
+        game_toml: ROOMY,
+        clock: Some(clock.clone()),
+        ..Options::default()
+    };
     let stores = Stores::fresh(Backend::Postgres).await;
-    let app = start(&stores, Options::game(ROOMY)).await;
-    assert_eq!(app.taps(71, 50, 1).await.status, 200);
-    assert_eq!(app.taps(72, 30, 1).await.status, 200);
-    assert_eq!(board(&app, "week", 73).await, [(71, 50), (72, 30)]);
+    let app = start(&stores, options).await;
+    assert_eq!(app.taps(71, 20, 1).await.status, 200);
+    clock.advance(120_000);
+    assert_eq!(app.taps(71, 30, 2).await.status, 200);
+    assert_eq!(app.taps(72, 25, 1).await.status, 200);
+    assert_eq!(board(&app, "week", 73).await, [(71, 30), (72, 25)]);
 
     assert!(stores.clear_redis().await > 0, "the boards were in Redis");
     assert!(board(&app, "global", 73).await.is_empty());
-    // Earning before the boards are filled again: the week does not take 71's 55 coins for news.
-    assert_eq!(app.taps(71, 5, 2).await.body["balance"], 55);
+    // Earning before the boards are filled again: the filling brings it.
+    assert_eq!(app.taps(71, 5, 3).await.body["balance"], 55);
     assert!(board(&app, "week", 73).await.is_empty());
 
     let (trigger, stop) = worker::Shutdown::new();
@@ -201,16 +210,21 @@ async fn a_lost_redis_is_refilled_by_the_worker_without_counting_old_coins_twice
     }
     trigger.fire();
     job.await.unwrap();
-    assert_eq!(global, [(71, 55), (72, 30)], "the global board is back");
+    assert_eq!(global, [(71, 55), (72, 25)], "the global board is back");
     assert_eq!(
         board(&app, "league", 73).await,
-        [(71, 55), (72, 30)],
+        [(71, 55), (72, 25)],
         "the league board (coins ever earned) is back"
     );
-    // The week counts again from the refill, for old players and new ones alike.
+    assert_eq!(
+        board(&app, "week", 73).await,
+        [(71, 35), (72, 25)],
+        "this week's coins are back, last week's 20 are not"
+    );
+    // The week goes on, for old players and new ones alike.
     assert_eq!(app.taps(72, 7, 2).await.status, 200);
     assert_eq!(app.taps(74, 9, 1).await.status, 200);
-    assert_eq!(board(&app, "week", 73).await, [(74, 9), (72, 7)]);
+    assert_eq!(board(&app, "week", 73).await, [(71, 35), (72, 32), (74, 9)]);
     app.stop().await;
     stores.remove().await;
 }

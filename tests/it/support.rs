@@ -276,6 +276,29 @@ impl TestApp {
             .sum()
     }
 
+    /// Checks a player's books and answers their balance: `GET /me`'s balance is never negative
+    /// and equals the sum of the ledger, and its coins ever earned equal the ledger's earning rows.
+    pub async fn books(&self, player: i64) -> i64 {
+        use entities::ledger;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let me = self.get("/api/v1/me", player).await;
+        assert_eq!(me.status, 200, "{:?}", me.body);
+        let balance = me.body["balance"].as_i64().unwrap();
+        assert!(balance >= 0, "player {player}: {balance}");
+        assert_eq!(balance, self.ledger_sum(player).await, "player {player}");
+        let earned: i64 = ledger::Entity::find()
+            .filter(ledger::Column::PlayerId.eq(player))
+            .filter(ledger::Column::Kind.is_in(game::economy::EARNING_KINDS.iter().copied()))
+            .all(self.game.db())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.amount)
+            .sum();
+        assert_eq!(me.body["total_earned"], earned, "player {player}");
+        balance
+    }
+
     /// Stops the server (graceful) and waits for it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

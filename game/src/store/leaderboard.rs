@@ -14,16 +14,19 @@
 //! sorted set (`lb:week:<2026-W49>`, expiring after five weeks) beside one hash of the last writes.
 //!
 //! The boards are filled from the database when they are empty: at start-up and, by the worker,
-//! whenever a Redis that restarted or failed over comes back without them. Filling ends by marking
-//! the store seeded (`lb:seeded`). A player first seen by a seeded board is new and counts all
-//! their coins into the week; on a board not yet seeded a write only notes where the player's
-//! weekly counting starts, so a lost Redis never counts a player's coins of earlier weeks again.
+//! whenever a Redis that restarted or failed over comes back without them. Each player is put
+//! back as of one row version with their coins ever earned and this week's earnings summed from
+//! the ledger in the same statement, and filling ends by marking the store seeded (`lb:seeded`).
+//! A player first seen by a seeded board is new and counts all their coins into the week; on a
+//! board not yet seeded a write for a player it does not know is left to the filling (which reads
+//! the newer row or is overtaken by the next write), so a lost Redis neither forgets this week's
+//! coins nor counts a player's coins of earlier weeks again.
 //!
 //! The same writes keep a board of coins ever earned (`lb:total`), from which the league boards
 //! are read: a league is a range of coins ever earned (`[leagues]`), so its board is the slice of
 //! `lb:total` between its threshold and the next one. Removing a player (a ban) takes them off the
-//! global, total and current week's boards and keeps their last write, so that after an unban only
-//! what they earn from then on counts into the week.
+//! global, total and current week's boards; an unban puts them back with their week read from the
+//! ledger.
 
 use super::{redis::RedisConn, StoreError};
 use async_trait::async_trait;
@@ -72,13 +75,16 @@ pub trait Leaderboard: Send + Sync {
     /// `1 +` the number of players whose coins ever earned are strictly above `score` and below
     /// `below` (`None`: no bound).
     async fn total_rank_of(&self, score: i64, below: Option<i64>) -> Result<u64, StoreError>;
-    /// Sets where weekly counting starts for a player the board has not seen (at start-up, so
-    /// that coins earned before it are not counted into this week); a known player is left as is.
-    async fn baseline_earned(
+    /// Puts a player back as of row `version` (filling the boards from the database, or lifting
+    /// a ban): `total_earned` coins ever earned and `week_earned` of them earned in `week`, both
+    /// read from the database in one snapshot. Nothing if a write as new as `version` is recorded.
+    async fn restore_earned(
         &self,
+        week: &str,
         player: i64,
         version: i64,
         total_earned: i64,
+        week_earned: i64,
     ) -> Result<(), StoreError>;
 }
 
@@ -195,8 +201,8 @@ impl Leaderboard for MemoryLeaderboard {
         let base = match w.last.get(&player) {
             Some(&(v, _)) if v >= version => return Ok(()),
             Some(&(_, earned)) => earned,
-            // Not seeded: where this player's weekly counting starts, nothing more.
-            None if !w.seeded => total_earned,
+            // Not filled yet: the filling brings this player with their week from the database.
+            None if !w.seeded => return Ok(()),
             None => 0,
         };
         w.last.insert(player, (version, total_earned));
@@ -232,16 +238,26 @@ impl Leaderboard for MemoryLeaderboard {
         Ok(w.boards.get(week).map_or(1, |b| b.rank_of(score)))
     }
 
-    async fn baseline_earned(
+    async fn restore_earned(
         &self,
+        week: &str,
         player: i64,
         version: i64,
         total_earned: i64,
+        week_earned: i64,
     ) -> Result<(), StoreError> {
         let mut w = self.weeks.lock().expect("weeks lock");
-        if let std::collections::hash_map::Entry::Vacant(e) = w.last.entry(player) {
-            e.insert((version, total_earned));
-            w.total.set(player, total_earned);
+        if matches!(w.last.get(&player), Some(&(v, _)) if v >= version) {
+            return Ok(());
+        }
+        w.last.insert(player, (version, total_earned));
+        w.total.set(player, total_earned);
+        w.boards.retain(|k, _| k == week);
+        let b = w.boards.entry(week.to_owned()).or_default();
+        if week_earned > 0 {
+            b.set(player, week_earned);
+        } else {
+            b.forget(player);
         }
         Ok(())
     }
@@ -284,7 +300,7 @@ pub struct RedisLeaderboard {
     conn: RedisConn,
     record: Script,
     record_earned: Script,
-    baseline: Script,
+    restore_earned: Script,
 }
 
 /// Weekly boards expire five weeks after their last write.
@@ -298,7 +314,7 @@ if current then
   if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(ARGV[2]) then return 0 end
   base = tonumber(string.sub(current, sep + 1))
 elseif redis.call('EXISTS', KEYS[4]) == 0 then
-  base = tonumber(ARGV[3])
+  return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
@@ -310,12 +326,21 @@ end
 return 1
 "#;
 
-const BASELINE: &str = r#"
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3]) == 1 then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-  return 1
+const RESTORE_EARNED: &str = r#"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local sep = string.find(current, ':', 1, true)
+  if tonumber(string.sub(current, 1, sep - 1)) >= tonumber(ARGV[2]) then return 0 end
 end
-return 0
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+if tonumber(ARGV[4]) > 0 then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+else
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return 1
 "#;
 
 const RECORD: &str = r#"
@@ -333,7 +358,7 @@ impl RedisLeaderboard {
             conn,
             record: Script::new(RECORD),
             record_earned: Script::new(RECORD_EARNED),
-            baseline: Script::new(BASELINE),
+            restore_earned: Script::new(RESTORE_EARNED),
         }
     }
 
@@ -466,20 +491,25 @@ impl Leaderboard for RedisLeaderboard {
         Ok(1 + higher)
     }
 
-    async fn baseline_earned(
+    async fn restore_earned(
         &self,
+        week: &str,
         player: i64,
         version: i64,
         total_earned: i64,
+        week_earned: i64,
     ) -> Result<(), StoreError> {
         let mut c = self.conn.get().await?;
         let _: i64 = self
-            .baseline
+            .restore_earned
             .key(self.conn.key("lb:earned"))
+            .key(self.week_key(week))
             .key(self.conn.key("lb:total"))
             .arg(player)
             .arg(version)
             .arg(total_earned)
+            .arg(week_earned)
+            .arg(WEEK_TTL_SECS)
             .invoke_async(&mut c)
             .await?;
         Ok(())

@@ -7,6 +7,7 @@
 //! spent twice and a `seq` can never be applied twice, on one instance or many.
 
 use crate::rules::{self, Refill, TapBatch, TapOutcome, TapState};
+use crate::store::BoardRow;
 use crate::{Game, GameError, TelegramUser};
 use entities::{ledger, player};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -477,16 +478,20 @@ impl Game {
             .into_tuple()
             .all(&self.inner.db)
             .await?;
-        let board = &self.inner.board;
-        for &(id, version, balance, total_earned, week_earned) in &rows {
-            if balance > 0 {
-                board.record(id, version, balance).await?;
-            }
-            board
-                .restore_earned(&week, id, version, total_earned, week_earned)
-                .await?;
-        }
-        Ok(rows.iter().map(|r| r.0).collect())
+        let rows: Vec<BoardRow> = rows
+            .into_iter()
+            .map(
+                |(player, version, balance, total_earned, week_earned)| BoardRow {
+                    player,
+                    version,
+                    balance,
+                    total_earned,
+                    week_earned,
+                },
+            )
+            .collect();
+        self.inner.board.restore(&week, &rows).await?;
+        Ok(rows.iter().map(|r| r.player).collect())
     }
 
     /// Adds the coins earned since the last write to this week's board (a failure is logged: the

@@ -10,6 +10,9 @@
 //! the bot's own work. Ratios within one run are what to compare; the machine is shared. Results
 //! go to a section of `bench/RESULTS.md` under `## Notes` (the `bench` binary keeps that part).
 
+#[path = "../results.rs"]
+mod results;
+
 use anyhow::{bail, Context};
 use bot::fake_api::{FakeTelegram, TgUser};
 use clap::Parser;
@@ -319,31 +322,6 @@ fn section(args: &Args, rows: &[Row]) -> String {
     md
 }
 
-/// Puts `section` under `## Notes`, replacing an earlier run's section.
-fn write(out: &std::path::Path, section: &str) -> anyhow::Result<()> {
-    let existing = std::fs::read_to_string(out).unwrap_or_default();
-    let text = match existing.find(HEADING) {
-        Some(start) => {
-            let after = start + HEADING.len();
-            let end = existing[after..]
-                .find("\n## ")
-                .or_else(|| existing[after..].find("\n### "))
-                .map(|e| after + e + 1)
-                .unwrap_or(existing.len());
-            format!("{}{}\n{}", &existing[..start], section, &existing[end..])
-        }
-        None => {
-            let mut t = existing.trim_end().to_owned();
-            if !t.contains("\n## Notes") {
-                t.push_str("\n\n## Notes");
-            }
-            format!("{t}\n\n{section}")
-        }
-    };
-    std::fs::write(out, format!("{}\n", text.trim_end()))?;
-    Ok(())
-}
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -364,7 +342,7 @@ fn main() -> anyhow::Result<()> {
         );
         rows.push(row);
     }
-    write(&args.out, &section(&args, &rows))?;
+    results::write_section(&args.out, HEADING, &section(&args, &rows))?;
     eprintln!("botbench: wrote {}", args.out.display());
     Ok(())
 }

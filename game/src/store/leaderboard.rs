@@ -75,18 +75,26 @@ pub trait Leaderboard: Send + Sync {
     /// `1 +` the number of players whose coins ever earned are strictly above `score` and below
     /// `below` (`None`: no bound).
     async fn total_rank_of(&self, score: i64, below: Option<i64>) -> Result<u64, StoreError>;
-    /// Puts a player back as of row `version` (filling the boards from the database, or lifting
-    /// a ban): `total_earned` coins ever earned and `week_earned` of them earned in `week`, both
-    /// read from the database in one snapshot. Nothing if a write as new as `version` is recorded.
-    async fn restore_earned(
-        &self,
-        week: &str,
-        player: i64,
-        version: i64,
-        total_earned: i64,
-        week_earned: i64,
-    ) -> Result<(), StoreError>;
+    /// Puts players back on every board as of their rows (filling the boards from the database,
+    /// or lifting a ban): the balance on the global board (when above 0), coins ever earned, and
+    /// this `week`'s earnings. A board that holds a write as new as a row's version keeps it.
+    async fn restore(&self, week: &str, rows: &[BoardRow]) -> Result<(), StoreError>;
 }
+
+/// A player as one statement read them from the database, to put back on the boards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardRow {
+    pub player: i64,
+    /// The row version the other fields are of.
+    pub version: i64,
+    pub balance: i64,
+    pub total_earned: i64,
+    /// Coins of `total_earned` earned in the week being restored.
+    pub week_earned: i64,
+}
+
+/// Players put back per Redis round trip.
+const RESTORE_CHUNK: usize = 500;
 
 #[derive(Default)]
 struct Board {
@@ -238,26 +246,24 @@ impl Leaderboard for MemoryLeaderboard {
         Ok(w.boards.get(week).map_or(1, |b| b.rank_of(score)))
     }
 
-    async fn restore_earned(
-        &self,
-        week: &str,
-        player: i64,
-        version: i64,
-        total_earned: i64,
-        week_earned: i64,
-    ) -> Result<(), StoreError> {
-        let mut w = self.weeks.lock().expect("weeks lock");
-        if matches!(w.last.get(&player), Some(&(v, _)) if v >= version) {
-            return Ok(());
+    async fn restore(&self, week: &str, rows: &[BoardRow]) -> Result<(), StoreError> {
+        for r in rows.iter().filter(|r| r.balance > 0) {
+            self.record(r.player, r.version, r.balance).await?;
         }
-        w.last.insert(player, (version, total_earned));
-        w.total.set(player, total_earned);
+        let mut w = self.weeks.lock().expect("weeks lock");
         w.boards.retain(|k, _| k == week);
-        let b = w.boards.entry(week.to_owned()).or_default();
-        if week_earned > 0 {
-            b.set(player, week_earned);
-        } else {
-            b.forget(player);
+        for r in rows {
+            if matches!(w.last.get(&r.player), Some(&(v, _)) if v >= r.version) {
+                continue;
+            }
+            w.last.insert(r.player, (r.version, r.total_earned));
+            w.total.set(r.player, r.total_earned);
+            let b = w.boards.entry(week.to_owned()).or_default();
+            if r.week_earned > 0 {
+                b.set(r.player, r.week_earned);
+            } else {
+                b.forget(r.player);
+            }
         }
         Ok(())
     }
@@ -491,27 +497,49 @@ impl Leaderboard for RedisLeaderboard {
         Ok(1 + higher)
     }
 
-    async fn restore_earned(
-        &self,
-        week: &str,
-        player: i64,
-        version: i64,
-        total_earned: i64,
-        week_earned: i64,
-    ) -> Result<(), StoreError> {
+    async fn restore(&self, week: &str, rows: &[BoardRow]) -> Result<(), StoreError> {
+        let (board, versions) = self.keys();
+        let (earned, total, week) = (
+            self.conn.key("lb:earned"),
+            self.conn.key("lb:total"),
+            self.week_key(week),
+        );
         let mut c = self.conn.get().await?;
-        let _: i64 = self
-            .restore_earned
-            .key(self.conn.key("lb:earned"))
-            .key(self.week_key(week))
-            .key(self.conn.key("lb:total"))
-            .arg(player)
-            .arg(version)
-            .arg(total_earned)
-            .arg(week_earned)
-            .arg(WEEK_TTL_SECS)
-            .invoke_async(&mut c)
-            .await?;
+        // One round trip per chunk: the scripts are loaded first, as a pipeline does not retry
+        // a script Redis does not know.
+        for chunk in rows.chunks(RESTORE_CHUNK) {
+            let mut pipe = deadpool_redis::redis::pipe();
+            pipe.load_script(&self.record)
+                .ignore()
+                .load_script(&self.restore_earned)
+                .ignore();
+            for r in chunk {
+                if r.balance > 0 {
+                    pipe.invoke_script(
+                        self.record
+                            .key(&board)
+                            .key(&versions)
+                            .arg(r.player)
+                            .arg(r.version)
+                            .arg(r.balance),
+                    )
+                    .ignore();
+                }
+                pipe.invoke_script(
+                    self.restore_earned
+                        .key(&earned)
+                        .key(&week)
+                        .key(&total)
+                        .arg(r.player)
+                        .arg(r.version)
+                        .arg(r.total_earned)
+                        .arg(r.week_earned)
+                        .arg(WEEK_TTL_SECS),
+                )
+                .ignore();
+            }
+            let () = pipe.query_async(&mut c).await?;
+        }
         Ok(())
     }
 

@@ -12,7 +12,7 @@ pub mod redis;
 pub mod sessions;
 pub mod suspicion;
 
-pub use leaderboard::{Leaderboard, MemoryLeaderboard, RedisLeaderboard};
+pub use leaderboard::{BoardRow, Leaderboard, MemoryLeaderboard, RedisLeaderboard};
 pub use limiter::{Decision, MemoryLimiter, Rate, RateLimiter, RedisLimiter};
 pub use sessions::{MemorySessions, RedisSessions, Session, SessionCache};
 pub use suspicion::{MemorySuspicion, RedisSuspicion, SuspicionStore};

@@ -1,0 +1,301 @@
+//! Filling the leaderboards from the database: what a process does at start on an empty
+//! in-process board, and what the worker does after Redis lost its keys.
+//!
+//! It makes `--players` players, each with a ledger row of last week and one of this week, in a
+//! fresh database, then measures players put back per second:
+//! - on PostgreSQL + Redis, the Redis writes alone, one player per round trip against pipelined in
+//!   chunks (how the boards are filled now), on fresh key prefixes;
+//! - the whole fill (`Game::seed_leaderboard`: pages of players with this week's ledger sums, then
+//!   the board writes) on PostgreSQL + Redis and on SQLite + in-process.
+//!
+//! Every fill is checked: the number of players put back and one player's weekly score. Ratios
+//! within one run are what to compare; the machine is shared. Results go to a section of
+//! `bench/RESULTS.md` under `## Notes`.
+
+#[path = "../results.rs"]
+mod results;
+
+use anyhow::{ensure, Context};
+use clap::Parser;
+use entities::{ledger, player};
+use game::store::leaderboard::BoardRow;
+use game::store::redis::RedisConn;
+use game::store::{Leaderboard, RedisLeaderboard};
+use game::{Game, InitDataKey, ManualClock, Settings, TelegramUser};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Monday 2026-12-07 00:00 UTC; the clock stands an hour later.
+const MONDAY: i64 = 1_796_601_600_000;
+const HEADING: &str = "### Leaderboard filling (at start, and after Redis lost its keys)";
+
+/// Measures how fast the leaderboards are filled from the database.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Players in the database.
+    #[arg(long, default_value_t = 50_000)]
+    players: i64,
+    /// PostgreSQL server (a fresh database is made and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    /// Redis server (keys under fresh prefixes, removed afterwards).
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    /// The results file.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    out: PathBuf,
+}
+
+fn settings(url: &str, redis: Option<&str>, prefix: &str) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        database_url: url.to_owned(),
+        redis_url: redis.map(str::to_owned),
+        redis_prefix: prefix.to_owned(),
+        init_key: InitDataKey::for_bot_token("424242:fillbench"),
+        init_data_max_age: 86_400,
+        game: game::GameConfig::parse("")?,
+        db_max_connections: 8,
+    })
+}
+
+async fn open(url: &str, redis: Option<&str>, prefix: &str) -> anyhow::Result<Game> {
+    let clock = Arc::new(ManualClock::new(MONDAY + 3_600_000));
+    Ok(Game::open(&settings(url, redis, prefix)?, clock).await?)
+}
+
+/// Player `i` (ids from 1,000,000) has 50 coins of last week and `i + 1` of this week.
+async fn fill_database(game: &Game, n: i64) -> anyhow::Result<()> {
+    let user = TelegramUser {
+        id: 1,
+        first_name: "Template".to_owned(),
+        last_name: None,
+        username: None,
+        language_code: None,
+        is_premium: false,
+    };
+    game.start_player(&user, None).await?;
+    let template = player::Entity::find_by_id(1_i64)
+        .one(game.db())
+        .await?
+        .context("the template player")?;
+    for start in (0..n).step_by(1_000) {
+        let ids = start..(start + 1_000).min(n);
+        let players = ids.clone().map(|i| {
+            let mut p = template.clone().into_active_model();
+            p.id = Set(1_000_000 + i);
+            p.balance = Set(51 + i);
+            p.total_earned = Set(51 + i);
+            p.version = Set(3);
+            p
+        });
+        player::Entity::insert_many(players)
+            .exec_without_returning(game.db())
+            .await?;
+        let rows = ids.flat_map(|i| {
+            let row = |amount: i64, at: i64, reference: &str| ledger::ActiveModel {
+                player_id: Set(1_000_000 + i),
+                amount: Set(amount),
+                kind: Set("taps".to_owned()),
+                reference: Set(reference.to_owned()),
+                balance_after: Set(amount),
+                created_at: Set(at),
+                ..Default::default()
+            };
+            [
+                row(50, MONDAY - 60_000, "1"),
+                row(i + 1, MONDAY + 60_000, "2"),
+            ]
+        });
+        ledger::Entity::insert_many(rows)
+            .exec_without_returning(game.db())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Players per second of a whole fill on a board that is empty, checked.
+async fn whole_fill(game: &Game, n: i64) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let filled = game.seed_leaderboard().await?;
+    let rate = filled as f64 / started.elapsed().as_secs_f64();
+    ensure!(filled == n as u64, "filled {filled} players of {n}");
+    let me = game
+        .leaderboard_of(1_000_000 + n / 2, 1, game::Board::Week)
+        .await?;
+    ensure!(
+        me.me.balance == n / 2 + 1,
+        "week score {} for player {}",
+        me.me.balance,
+        n / 2
+    );
+    Ok(rate)
+}
+
+fn board_rows(n: i64) -> Vec<BoardRow> {
+    (0..n)
+        .map(|i| BoardRow {
+            player: 1_000_000 + i,
+            version: 3,
+            balance: 51 + i,
+            total_earned: 51 + i,
+            week_earned: i + 1,
+        })
+        .collect()
+}
+
+/// Players per second written to a fresh Redis board `chunk` at a time, checked.
+async fn redis_writes(args: &Args, prefix: &str, chunk: usize) -> anyhow::Result<f64> {
+    let board = RedisLeaderboard::new(RedisConn::new(&args.redis, prefix, 4)?);
+    let rows = board_rows(args.players);
+    let started = Instant::now();
+    for part in rows.chunks(chunk) {
+        board.restore("2026-W50", part).await?;
+    }
+    let rate = rows.len() as f64 / started.elapsed().as_secs_f64();
+    let top = board.week_top("2026-W50", 1).await?;
+    ensure!(
+        top == [(1_000_000 + args.players - 1, args.players)],
+        "week top {top:?}"
+    );
+    Ok(rate)
+}
+
+fn drop_redis_keys(args: &Args, prefix: &str) {
+    let script = format!(
+        "redis-cli -u '{0}' --scan --pattern '{prefix}*' | xargs -r -n 500 redis-cli -u '{0}' del >/dev/null",
+        args.redis
+    );
+    let _ = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .status();
+}
+
+struct Measured {
+    one_by_one: f64,
+    pipelined: f64,
+    pg_fill: f64,
+    sqlite_fill: f64,
+}
+
+async fn measure(args: &Args) -> anyhow::Result<Measured> {
+    let tag = format!("{:x}", rand::random::<u32>());
+    // PostgreSQL + Redis.
+    let admin = game::store::db::connect(&args.postgres, 1).await?;
+    let name = format!("tapwave_fillbench_{tag}");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let base = args
+        .postgres
+        .rsplit_once('/')
+        .map_or(args.postgres.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    let db = game::store::db::connect(&url, 2).await?;
+    migrations::apply_pending(&db).await?;
+    db.close().await.ok();
+    let prefixes: Vec<String> = (0..4)
+        .map(|k| format!("tapwave-fillbench-{tag}-{k}:"))
+        .collect();
+    let result = async {
+        let writer = open(&url, Some(&args.redis), &prefixes[0]).await?;
+        fill_database(&writer, args.players).await?;
+        eprintln!("fillbench: {} players in PostgreSQL", args.players);
+        let one_by_one = redis_writes(args, &prefixes[1], 1).await?;
+        let pipelined = redis_writes(args, &prefixes[2], usize::MAX).await?;
+        // A fresh prefix is a Redis that lost its keys.
+        let fresh = open(&url, Some(&args.redis), &prefixes[3]).await?;
+        let pg_fill = whole_fill(&fresh, args.players).await?;
+        anyhow::Ok((one_by_one, pipelined, pg_fill))
+    }
+    .await;
+    for p in &prefixes {
+        drop_redis_keys(args, p);
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .ok();
+    admin.close().await.ok();
+    let (one_by_one, pipelined, pg_fill) = result?;
+
+    // SQLite + in-process: a second process on the same file finds its board empty.
+    let work = std::env::temp_dir().join(format!("tapwave-fillbench-{tag}"));
+    std::fs::create_dir_all(&work)?;
+    let url = format!("sqlite://{}/fill.db?mode=rwc", work.display());
+    let db = game::store::db::connect(&url, 2).await?;
+    migrations::apply_pending(&db).await?;
+    db.close().await.ok();
+    let result = async {
+        let writer = open(&url, None, "unused:").await?;
+        fill_database(&writer, args.players).await?;
+        writer.db().clone().close().await.ok();
+        let fresh = open(&url, None, "unused:").await?;
+        whole_fill(&fresh, args.players).await
+    }
+    .await;
+    std::fs::remove_dir_all(&work).ok();
+    Ok(Measured {
+        one_by_one,
+        pipelined,
+        pg_fill,
+        sqlite_fill: result?,
+    })
+}
+
+fn section(args: &Args, m: &Measured) -> String {
+    let mut md = format!("{HEADING}\n\n");
+    md.push_str(
+        "Written by `target/release/fillbench` (bench/src/bin/fillbench.rs): players put back on the global, league\n\
+         and weekly boards per second. Each player has a ledger row of last week and one of this week; every fill\n\
+         is checked (players counted, one weekly score). The Redis writes alone are measured one player per round\n\
+         trip and pipelined 500 players per round trip (as the fill does now); the fill before made two round\n\
+         trips per player, so the first line flatters it. The whole fill adds reading the players in pages of\n\
+         5,000 with this week's ledger sums.\n\n",
+    );
+    md.push_str(&format!(
+        "Run: {} players, {} cores.\n\n",
+        args.players,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    ));
+    md.push_str("| measure | players/s | ratio |\n|---|---|---|\n");
+    md.push_str(&format!(
+        "| Redis writes, one round trip per player | {:.0} | 1.00 |\n",
+        m.one_by_one
+    ));
+    md.push_str(&format!(
+        "| Redis writes, pipelined | {:.0} | **{:.2}** of one by one |\n",
+        m.pipelined,
+        m.pipelined / m.one_by_one
+    ));
+    md.push_str(&format!(
+        "| whole fill, PostgreSQL + Redis | {:.0} | **{:.2}** of the pipelined writes |\n",
+        m.pg_fill,
+        m.pg_fill / m.pipelined
+    ));
+    md.push_str(&format!(
+        "| whole fill, SQLite + in-process | {:.0} | **{:.2}** of the PostgreSQL + Redis fill |\n",
+        m.sqlite_fill,
+        m.sqlite_fill / m.pg_fill
+    ));
+    md
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let m = runtime.block_on(measure(&args))?;
+    eprintln!(
+        "fillbench: one by one {:.0}/s, pipelined {:.0}/s, PostgreSQL + Redis fill {:.0}/s, SQLite fill {:.0}/s",
+        m.one_by_one, m.pipelined, m.pg_fill, m.sqlite_fill
+    );
+    results::write_section(&args.out, HEADING, &section(&args, &m))?;
+    eprintln!("fillbench: wrote {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! The results file: each extra benchmark keeps its own section under `## Notes`.
+
+use std::path::Path;
+
+/// Puts `section` (which starts with `heading`) under `## Notes` of the results file, replacing
+/// an earlier run's section of that heading.
+pub fn write_section(out: &Path, heading: &str, section: &str) -> anyhow::Result<()> {
+    let existing = std::fs::read_to_string(out).unwrap_or_default();
+    let text = match existing.find(heading) {
+        Some(start) => {
+            let after = start + heading.len();
+            let end = existing[after..]
+                .find("\n## ")
+                .or_else(|| existing[after..].find("\n### "))
+                .map(|e| after + e + 1)
+                .unwrap_or(existing.len());
+            format!("{}{}\n{}", &existing[..start], section, &existing[end..])
+        }
+        None => {
+            let mut t = existing.trim_end().to_owned();
+            if !t.contains("\n## Notes") {
+                t.push_str("\n\n## Notes");
+            }
+            format!("{t}\n\n{section}")
+        }
+    };
+    std::fs::write(out, format!("{}\n", text.trim_end()))?;
+    Ok(())
+}

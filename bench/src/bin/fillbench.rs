@@ -253,7 +253,8 @@ fn section(args: &Args, m: &Measured) -> String {
          is checked (players counted, one weekly score). The Redis writes alone are measured one player per round\n\
          trip and pipelined 500 players per round trip (as the fill does now); the fill before made two round\n\
          trips per player, so the first line flatters it. The whole fill adds reading the players in pages of\n\
-         5,000 with this week's ledger sums.\n\n",
+         5,000 with this week's ledger sums; real players have many ledger rows a week, and the sum reads each\n\
+         of them, so on a large game the database part grows with the week's ledger.\n\n",
     );
     md.push_str(&format!(
         "Run: {} players, {} cores.\n\n",

@@ -8,15 +8,16 @@
 //!
 //! Nothing is written while friends play: the share is worked out when the player collects
 //! (`POST /api/v1/referrals/collect`), from the friends' rows and `referral_shares`, which holds
-//! per (player, friend) the coins collected so far. A collection is one transaction: a
-//! compare-and-swap on the player's row, one conditional update per friend from the amount read
-//! (or a first row, unique per pair), and a `share` ledger row — any interleaving of collections
-//! pays each coin of a share once.
+//! per (player, friend) the coins collected so far. Friends are read one statement per level
+//! with their own share income alongside. A collection is one transaction: a compare-and-swap on
+//! the player's row first, then the friends' new totals upserted a thousand per statement, and a
+//! `share` ledger row. Only collections write a player's `referral_shares`, each behind that
+//! swap, so any interleaving of collections pays each coin of a share once.
 
-use crate::economy::{back_off, is_unique_violation, ledger_row, MAX_ATTEMPTS};
+use crate::economy::{back_off, ledger_row, MAX_ATTEMPTS};
 use crate::{Game, GameError};
 use entities::{ledger, player, referral_share};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
@@ -24,8 +25,8 @@ use sea_orm::{
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Ids per `IN (…)` list.
-const CHUNK: usize = 500;
+/// Friends' rows per statement of a collection.
+const WRITE_CHUNK: usize = 1_000;
 
 /// What a collection paid.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -53,42 +54,34 @@ pub fn share_of(earned: i64, bps: i64, cap: i64) -> i64 {
 }
 
 impl Game {
-    /// `(id, total_earned, banned)` of the players invited by any of `referrers`.
-    async fn invited_by(&self, referrers: &[i64]) -> Result<Vec<(i64, i64, bool)>, GameError> {
-        let mut out = Vec::new();
-        for chunk in referrers.chunks(CHUNK) {
-            out.extend(
-                player::Entity::find()
-                    .select_only()
-                    .column(player::Column::Id)
-                    .column(player::Column::TotalEarned)
-                    .column(player::Column::Banned)
-                    .filter(player::Column::ReferrerId.is_in(chunk.iter().copied()))
-                    .into_tuple::<(i64, i64, bool)>()
-                    .all(self.db())
-                    .await?,
-            );
-        }
-        Ok(out)
-    }
-
-    /// Coins each of `players` collected as shares of their own friends.
-    async fn share_income(&self, players: &[i64]) -> Result<HashMap<i64, i64>, GameError> {
-        let mut out: HashMap<i64, i64> = HashMap::new();
-        for chunk in players.chunks(CHUNK) {
-            let rows = referral_share::Entity::find()
-                .select_only()
-                .column(referral_share::Column::PlayerId)
-                .column(referral_share::Column::Collected)
-                .filter(referral_share::Column::PlayerId.is_in(chunk.iter().copied()))
-                .into_tuple::<(i64, i64)>()
-                .all(self.db())
-                .await?;
-            for (p, c) in rows {
-                *out.entry(p).or_default() += c;
-            }
-        }
-        Ok(out)
+    /// `(id, total_earned, share income)` of the players `referrer` invited (`level` 1) or their
+    /// friends invited (`level` 2), banned ones left out; share income is what each collected as
+    /// shares of their own friends. One statement, whatever the number of friends.
+    async fn feeding(&self, referrer: i64, level: u8) -> Result<Vec<(i64, i64, i64)>, GameError> {
+        let own = Expr::cust(
+            "CAST(COALESCE((SELECT SUM(s.collected) FROM referral_shares s \
+             WHERE s.player_id = players.id), 0) AS BIGINT)",
+        );
+        let select = player::Entity::find()
+            .select_only()
+            .column(player::Column::Id)
+            .column(player::Column::TotalEarned)
+            .column_as(own, "own")
+            .filter(player::Column::Banned.eq(false));
+        let select = if level == 1 {
+            select.filter(player::Column::ReferrerId.eq(referrer))
+        } else {
+            select.filter(
+                player::Column::ReferrerId.in_subquery(
+                    Query::select()
+                        .column(player::Column::Id)
+                        .from(player::Entity)
+                        .and_where(player::Column::ReferrerId.eq(referrer))
+                        .to_owned(),
+                ),
+            )
+        };
+        Ok(select.into_tuple().all(self.db()).await?)
     }
 
     /// What `id` collected from each friend so far.
@@ -116,26 +109,16 @@ impl Game {
         if (cfg.share_bps == 0 && cfg.second_share_bps == 0) || cfg.share_cap == 0 {
             return Ok(Vec::new());
         }
-        let first = self.invited_by(&[id]).await?;
-        let first_ids: Vec<i64> = first.iter().map(|f| f.0).collect();
-        let second = if cfg.second_share_bps > 0 {
-            self.invited_by(&first_ids).await?
-        } else {
-            Vec::new()
-        };
-        let feeding: Vec<(i64, i64, i64)> = first
-            .iter()
-            .map(|f| (f, cfg.share_bps))
-            .chain(second.iter().map(|f| (f, cfg.second_share_bps)))
-            .filter(|((_, _, banned), bps)| !banned && *bps > 0)
-            .map(|((f, earned, _), bps)| (*f, *earned, bps))
-            .collect();
-        let ids: Vec<i64> = feeding.iter().map(|f| f.0).collect();
-        let their_shares = self.share_income(&ids).await?;
+        let mut feeding = Vec::new();
+        for (level, bps) in [(1, cfg.share_bps), (2, cfg.second_share_bps)] {
+            if bps > 0 {
+                let friends = self.feeding(id, level).await?;
+                feeding.extend(friends.into_iter().map(|f| (f, bps)));
+            }
+        }
         Ok(feeding
             .into_iter()
-            .filter_map(|(friend, earned, bps)| {
-                let own = their_shares.get(&friend).copied().unwrap_or(0);
+            .filter_map(|((friend, earned, own), bps)| {
                 let owed = share_of(earned - own, bps, cfg.share_cap);
                 let had = collected.get(&friend).copied();
                 let due = owed - had.unwrap_or(0);
@@ -221,38 +204,31 @@ impl Game {
             return Ok(false);
         }
         let now = next.updated_at;
-        for d in dues {
-            match d.collected {
-                Some(had) => {
-                    let raised = referral_share::Entity::update_many()
-                        .col_expr(referral_share::Column::Collected, Expr::value(had + d.due))
-                        .col_expr(referral_share::Column::UpdatedAt, Expr::value(now))
-                        .filter(referral_share::Column::PlayerId.eq(p.id))
-                        .filter(referral_share::Column::FriendId.eq(d.friend))
-                        .filter(referral_share::Column::Collected.eq(had))
-                        .exec(txn)
-                        .await?;
-                    if raised.rows_affected != 1 {
-                        return Ok(false);
-                    }
-                }
-                None => {
-                    let first = referral_share::Entity::insert(referral_share::ActiveModel {
-                        player_id: Set(p.id),
-                        friend_id: Set(d.friend),
-                        collected: Set(d.due),
-                        updated_at: Set(now),
-                    })
-                    .exec_without_returning(txn)
-                    .await
-                    .map_err(GameError::from);
-                    match first {
-                        Ok(_) => {}
-                        Err(e) if is_unique_violation(&e) => return Ok(false),
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+        // The swap above holds the player's row until commit, and every write of the player's
+        // `referral_shares` happens behind such a swap: the amounts this collection read are
+        // those stored at the version it swapped, so each friend's new total is written as is,
+        // many rows per statement.
+        for chunk in dues.chunks(WRITE_CHUNK) {
+            let rows = chunk.iter().map(|d| referral_share::ActiveModel {
+                player_id: Set(p.id),
+                friend_id: Set(d.friend),
+                collected: Set(d.collected.unwrap_or(0) + d.due),
+                updated_at: Set(now),
+            });
+            referral_share::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        referral_share::Column::PlayerId,
+                        referral_share::Column::FriendId,
+                    ])
+                    .update_columns([
+                        referral_share::Column::Collected,
+                        referral_share::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
         }
         let total = next.balance - p.balance;
         ledger::Entity::insert(ledger_row(

@@ -12,23 +12,21 @@
 //! within one run are what to compare; the machine is shared. Results go to a section of
 //! `bench/RESULTS.md` under `## Notes`.
 
+#[path = "../fixture.rs"]
+mod fixture;
 #[path = "../results.rs"]
 mod results;
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use clap::Parser;
-use entities::{ledger, player};
+use fixture::{drop_database, fill_database, fresh_database, open};
 use game::store::leaderboard::BoardRow;
 use game::store::redis::RedisConn;
 use game::store::{Leaderboard, RedisLeaderboard};
-use game::{Game, InitDataKey, ManualClock, Settings, TelegramUser};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use game::Game;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-/// Monday 2026-12-07 00:00 UTC; the clock stands an hour later.
-const MONDAY: i64 = 1_796_601_600_000;
 const HEADING: &str = "### Leaderboard filling (at start, and after Redis lost its keys)";
 
 /// Measures how fast the leaderboards are filled from the database.
@@ -46,73 +44,6 @@ struct Args {
     /// The results file.
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: PathBuf,
-}
-
-fn settings(url: &str, redis: Option<&str>, prefix: &str) -> anyhow::Result<Settings> {
-    Ok(Settings {
-        database_url: url.to_owned(),
-        redis_url: redis.map(str::to_owned),
-        redis_prefix: prefix.to_owned(),
-        init_key: InitDataKey::for_bot_token("424242:fillbench"),
-        init_data_max_age: 86_400,
-        game: game::GameConfig::parse("")?,
-        db_max_connections: 8,
-    })
-}
-
-async fn open(url: &str, redis: Option<&str>, prefix: &str) -> anyhow::Result<Game> {
-    let clock = Arc::new(ManualClock::new(MONDAY + 3_600_000));
-    Ok(Game::open(&settings(url, redis, prefix)?, clock).await?)
-}
-
-/// Player `i` (ids from 1,000,000) has 50 coins of last week and `i + 1` of this week.
-async fn fill_database(game: &Game, n: i64) -> anyhow::Result<()> {
-    let user = TelegramUser {
-        id: 1,
-        first_name: "Template".to_owned(),
-        last_name: None,
-        username: None,
-        language_code: None,
-        is_premium: false,
-    };
-    game.start_player(&user, None).await?;
-    let template = player::Entity::find_by_id(1_i64)
-        .one(game.db())
-        .await?
-        .context("the template player")?;
-    for start in (0..n).step_by(1_000) {
-        let ids = start..(start + 1_000).min(n);
-        let players = ids.clone().map(|i| {
-            let mut p = template.clone().into_active_model();
-            p.id = Set(1_000_000 + i);
-            p.balance = Set(51 + i);
-            p.total_earned = Set(51 + i);
-            p.version = Set(3);
-            p
-        });
-        player::Entity::insert_many(players)
-            .exec_without_returning(game.db())
-            .await?;
-        let rows = ids.flat_map(|i| {
-            let row = |amount: i64, at: i64, reference: &str| ledger::ActiveModel {
-                player_id: Set(1_000_000 + i),
-                amount: Set(amount),
-                kind: Set("taps".to_owned()),
-                reference: Set(reference.to_owned()),
-                balance_after: Set(amount),
-                created_at: Set(at),
-                ..Default::default()
-            };
-            [
-                row(50, MONDAY - 60_000, "1"),
-                row(i + 1, MONDAY + 60_000, "2"),
-            ]
-        });
-        ledger::Entity::insert_many(rows)
-            .exec_without_returning(game.db())
-            .await?;
-    }
-    Ok(())
 }
 
 /// Players per second of a whole fill on a board that is empty, checked.
@@ -181,27 +112,15 @@ struct Measured {
 }
 
 async fn measure(args: &Args) -> anyhow::Result<Measured> {
-    let tag = format!("{:x}", rand::random::<u32>());
+    let tag = format!("fill_{:x}", rand::random::<u32>());
+    let work = std::env::temp_dir().join(format!("tapwave-{tag}"));
+    let none = |_| None;
     // PostgreSQL + Redis.
-    let admin = game::store::db::connect(&args.postgres, 1).await?;
-    let name = format!("tapwave_fillbench_{tag}");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let base = args
-        .postgres
-        .rsplit_once('/')
-        .map_or(args.postgres.as_str(), |(b, _)| b);
-    let url = format!("{base}/{name}");
-    let db = game::store::db::connect(&url, 2).await?;
-    migrations::apply_pending(&db).await?;
-    db.close().await.ok();
-    let prefixes: Vec<String> = (0..4)
-        .map(|k| format!("tapwave-fillbench-{tag}-{k}:"))
-        .collect();
+    let url = fresh_database(Some(&args.postgres), &work, &tag).await?;
+    let prefixes: Vec<String> = (0..4).map(|k| format!("tapwave-{tag}-{k}:")).collect();
     let result = async {
         let writer = open(&url, Some(&args.redis), &prefixes[0]).await?;
-        fill_database(&writer, args.players).await?;
+        fill_database(&writer, args.players, none).await?;
         eprintln!("fillbench: {} players in PostgreSQL", args.players);
         let one_by_one = redis_writes(args, &prefixes[1], 1).await?;
         let pipelined = redis_writes(args, &prefixes[2], usize::MAX).await?;
@@ -214,23 +133,14 @@ async fn measure(args: &Args) -> anyhow::Result<Measured> {
     for p in &prefixes {
         drop_redis_keys(args, p);
     }
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .ok();
-    admin.close().await.ok();
+    drop_database(&args.postgres, &tag).await.ok();
     let (one_by_one, pipelined, pg_fill) = result?;
 
     // SQLite + in-process: a second process on the same file finds its board empty.
-    let work = std::env::temp_dir().join(format!("tapwave-fillbench-{tag}"));
-    std::fs::create_dir_all(&work)?;
-    let url = format!("sqlite://{}/fill.db?mode=rwc", work.display());
-    let db = game::store::db::connect(&url, 2).await?;
-    migrations::apply_pending(&db).await?;
-    db.close().await.ok();
+    let url = fresh_database(None, &work, &tag).await?;
     let result = async {
         let writer = open(&url, None, "unused:").await?;
-        fill_database(&writer, args.players).await?;
+        fill_database(&writer, args.players, none).await?;
         writer.db().clone().close().await.ok();
         let fresh = open(&url, None, "unused:").await?;
         whole_fill(&fresh, args.players).await

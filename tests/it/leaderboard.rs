@@ -325,3 +325,66 @@ async fn filling_at_start_puts_back_every_player_with_their_week(backend: Backen
     again.stop().await;
     stores.remove().await;
 }
+
+/// Filling after a Redis loss races live taps and a second filling (another instance): once
+/// every player has made one more write, each weekly score is exactly their coins of the week in
+/// the ledger and each global score their balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_filling_racing_live_taps_and_another_filling_counts_every_coin_once() {
+    use entities::ledger;
+    use futures::future::join_all;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::BTreeMap;
+    const MONDAY: i64 = 1_796_601_600_000;
+    let clock = Arc::new(ManualClock::new(MONDAY + 3_600_000));
+    let options = Options {
+        game_toml: ROOMY,
+        clock: Some(clock.clone()),
+        ..Options::default()
+    };
+    let stores = Stores::fresh(Backend::Postgres).await;
+    let app = start(&stores, options).await;
+    let players: Vec<i64> = (200..240).collect();
+    for &p in &players {
+        assert_eq!(app.taps(p, 1 + p % 7, 1).await.status, 200);
+    }
+    assert!(stores.clear_redis().await > 0);
+
+    let tapping = join_all(players.iter().map(|&p| {
+        let app = &app;
+        async move {
+            for seq in 2..=5 {
+                assert_eq!(app.taps(p, 1 + (p + seq) % 5, seq).await.status, 200);
+            }
+        }
+    }));
+    let filling = join_all((0..2).map(|_| app.game.seed_leaderboard()));
+    let (_, filled) = tokio::join!(tapping, filling);
+    for f in filled {
+        f.unwrap();
+    }
+    for &p in &players {
+        assert_eq!(app.taps(p, 1, 6).await.status, 200);
+    }
+
+    let mut week_in_ledger = BTreeMap::new();
+    for r in ledger::Entity::find()
+        .filter(ledger::Column::PlayerId.is_in(players.clone()))
+        .all(app.game.db())
+        .await
+        .unwrap()
+    {
+        *week_in_ledger.entry(r.player_id).or_insert(0) += r.amount;
+    }
+    let as_map = |rows: Vec<(i64, i64)>| rows.into_iter().collect::<BTreeMap<_, _>>();
+    let week = board(&app, "week&limit=100", players[0]).await;
+    assert_eq!(
+        as_map(week),
+        week_in_ledger,
+        "week scores = the week's ledger"
+    );
+    let global = board(&app, "global&limit=100", players[0]).await;
+    assert_eq!(as_map(global), week_in_ledger, "balances = the ledger");
+    app.stop().await;
+    stores.remove().await;
+}

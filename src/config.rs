@@ -78,6 +78,12 @@ pub struct Cli {
         global = true
     )]
     pub warehouse_url: String,
+    /// The region of an `s3://` WAREHOUSE_URL's bucket.
+    #[arg(long, env = "AWS_REGION", global = true)]
+    pub aws_region: Option<String>,
+    /// A path-style endpoint for an `s3://` WAREHOUSE_URL instead of AWS's (S3-compatible stores).
+    #[arg(long, env = "WAREHOUSE_S3_ENDPOINT", global = true)]
+    pub warehouse_s3_endpoint: Option<String>,
     /// Seconds an init data signature stays valid.
     #[arg(
         long,
@@ -155,11 +161,8 @@ pub enum MigrateAction {
 /// How the worker pays claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payout {
-    /// Treasury batch files in this folder.
-    Export {
-        /// The folder (from `WAREHOUSE_URL`).
-        dir: std::path::PathBuf,
-    },
+    /// Treasury batch files under `WAREHOUSE_URL`.
+    Export,
     /// Hot-wallet transfers through a toncenter-compatible API.
     Toncenter {
         /// API base URL.
@@ -211,6 +214,8 @@ pub struct Config {
     pub game: GameConfig,
     /// Warehouse location.
     pub warehouse_url: String,
+    /// How an `s3://` warehouse is reached.
+    pub warehouse_s3: worker::objects::S3Settings,
     /// Seconds init data stays valid.
     pub init_data_max_age: i64,
     /// Proxies in front.
@@ -356,9 +361,18 @@ impl Config {
             None => GameConfig::default(),
         };
         let warehouse_url = cli.warehouse_url.trim().to_owned();
-        if !warehouse_url.starts_with("file://") && !warehouse_url.starts_with("s3://") {
-            return Err(bad("WAREHOUSE_URL", "must start with file:// or s3://"));
-        }
+        let warehouse_s3 = worker::objects::S3Settings {
+            region: non_empty(cli.aws_region.clone())
+                .map(|r| r.trim().to_owned())
+                .unwrap_or_default(),
+            endpoint: match non_empty(cli.warehouse_s3_endpoint.clone()) {
+                Some(e) => Some(http_url("WAREHOUSE_S3_ENDPOINT", &e)?),
+                None => None,
+            },
+            credentials: None,
+        };
+        worker::objects::Objects::from_url(&warehouse_url, &warehouse_s3)
+            .map_err(|e| bad("WAREHOUSE_URL", e.0))?;
         let init_data_max_age = cli
             .init_data_max_age
             .trim()
@@ -436,15 +450,7 @@ impl Config {
             return Err(bad("BOT_TOKEN", "is required by `tapwave bot`"));
         }
         let payout = match cli.payout_adapter.trim() {
-            "export" => match warehouse_url.strip_prefix("file://") {
-                Some(path) if !path.is_empty() => Payout::Export { dir: path.into() },
-                _ => {
-                    return Err(bad(
-                        "WAREHOUSE_URL",
-                        "the export payout adapter writes to a file:// folder in this build",
-                    ))
-                }
-            },
+            "export" => Payout::Export,
             "toncenter" => {
                 let secret = non_empty(cli.payout_wallet_secret)
                     .and_then(|h| hex::decode(h.trim()).ok())
@@ -510,6 +516,7 @@ impl Config {
             admin_ids,
             game,
             warehouse_url,
+            warehouse_s3,
             init_data_max_age,
             trusted_proxies,
             log_format,

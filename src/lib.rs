@@ -281,9 +281,12 @@ pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
         None => None,
     };
     let payouts = match &cfg.payout {
-        config::Payout::Export { dir } => {
-            worker::payouts::PayoutSettings::Export { dir: dir.clone() }
-        }
+        config::Payout::Export => worker::payouts::PayoutSettings::Export {
+            objects: Arc::new(
+                worker::objects::Objects::from_url(&cfg.warehouse_url, &cfg.warehouse_s3)
+                    .context("WAREHOUSE_URL")?,
+            ),
+        },
         config::Payout::Toncenter {
             url,
             api_key,

@@ -150,9 +150,14 @@ export class Services extends Construct {
       {
         name: 'worker',
         size: cfg.worker,
-        // The worker flushes pending tap state to Aurora on SIGTERM: give it the Fargate maximum.
+        // The worker finishes the job in hand (a payout round, a broadcast slice) on SIGTERM:
+        // give it the Fargate maximum.
         stopTimeout: 120,
-        environment: { WAREHOUSE_URL: `s3://${props.warehouseBucket.bucketName}/events` },
+        // Payout batch files go to the warehouse bucket, signed with the task role's keys.
+        environment: {
+          WAREHOUSE_URL: `s3://${props.warehouseBucket.bucketName}/events`,
+          AWS_REGION: Stack.of(this).region,
+        },
       },
     ];
 

@@ -110,6 +110,16 @@ describe('two regions (primary eu-central-1, secondary ap-southeast-1)', () => {
     assert.deepEqual(pools, { api: '16', bot: '4', worker: '8', migrate: '2' });
   });
 
+  it('gives the worker an s3:// warehouse in its region, which the binary writes to', () => {
+    const worker = resources(primary, 'AWS::ECS::TaskDefinition')
+      .map(([, td]) => td.Properties.ContainerDefinitions.find((c: { Name: string }) => c.Name === 'app'))
+      .find((app) => app.Command[0] === 'worker');
+    const env = Object.fromEntries(worker.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
+    assert.match(JSON.stringify(env.WAREHOUSE_URL), /s3:\/\//);
+    // worker/src/objects.rs refuses an s3:// URL without the bucket's region.
+    assert.ok(env.AWS_REGION, 'AWS_REGION is set');
+  });
+
   it('replicates the image repository to the secondary region', () => {
     const images = Template.fromStack(t.images);
     images.hasResourceProperties('AWS::ECR::Repository', { ImageTagMutability: 'IMMUTABLE' });

@@ -14,6 +14,9 @@ fn tapwave() -> Command {
         "GAME_CONFIG",
         "LOG_FORMAT",
         "TRUSTED_PROXIES",
+        "WAREHOUSE_URL",
+        "AWS_REGION",
+        "WAREHOUSE_S3_ENDPOINT",
     ] {
         cmd.env_remove(var);
     }
@@ -37,6 +40,10 @@ fn a_bad_variable_stops_the_program_with_one_line_naming_it() {
         ("BOT_TOKEN", "no-colon"),
         ("WEBHOOK_SECRET", "bad secret!"),
         ("GAME_CONFIG", "/definitely/missing.toml"),
+        // An s3:// warehouse without AWS_REGION, and a bucket name S3 would refuse.
+        ("WAREHOUSE_URL", "s3://tapwave-warehouse/events"),
+        ("WAREHOUSE_URL", "s3://Not_A_Bucket/events"),
+        ("WAREHOUSE_URL", "ftp://nope"),
     ] {
         let out = tapwave().arg("serve").env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");

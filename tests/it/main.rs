@@ -13,6 +13,7 @@ mod daily_loops;
 mod economy;
 mod economy_more;
 mod errors;
+mod fake_s3;
 mod instances;
 mod leaderboard;
 mod limits;

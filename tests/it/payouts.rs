@@ -1,6 +1,7 @@
 //! Payouts by the worker: treasury export, hot-wallet transfers through a fake toncenter on
 //! loopback (with a crash between sending and recording, and a lost message), and refunds.
 
+use crate::fake_s3::{FakeS3, REGION};
 use crate::support::{clocked, spawn_with, Backend, Options, TestApp};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -13,10 +14,12 @@ use game::{BroadcastProgress, Courier, Delivery, Game};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use testkit::both_backends;
+use worker::objects::{CredentialSource, Objects, S3Settings};
 use worker::payouts::{round, Export, Outcome, Payout, Toncenter, LEASE_MS};
 
 both_backends!(
     export_writes_a_batch_and_an_admin_marks_it_sent,
+    export_writes_to_an_s3_bucket_with_the_task_roles_rotating_keys,
     two_workers_never_export_one_claim_twice,
     toncenter_pays_each_claim_once,
     a_crash_between_sending_and_recording_does_not_pay_twice,
@@ -74,7 +77,9 @@ async fn export_writes_a_batch_and_an_admin_marks_it_sent(backend: Backend) {
     let a = claims_for(&app, 1, &[100, 250]).await;
     let b = claims_for(&app, 2, &[300]).await;
     let dir = temp_dir();
-    let export = Export { dir: dir.clone() };
+    let export = Export {
+        objects: Arc::new(Objects::Dir(dir.clone())),
+    };
     assert_eq!(round(&app.game, &export, None, "w1").await.unwrap(), 3);
     assert_eq!(
         round(&app.game, &export, None, "w1").await.unwrap(),
@@ -157,7 +162,9 @@ async fn two_workers_never_export_one_claim_twice(backend: Backend) {
         all.extend(claims_for(&app, p, &[100, 100, 100]).await);
     }
     let dir = temp_dir();
-    let export = Export { dir: dir.clone() };
+    let export = Export {
+        objects: Arc::new(Objects::Dir(dir.clone())),
+    };
     let owners = ["w1", "w2", "w3", "w4"];
     let leased: usize = join_all(owners.iter().map(|o| round(&app.game, &export, None, o)))
         .await
@@ -458,6 +465,77 @@ async fn a_failed_payout_is_refunded_and_the_player_told(backend: Backend) {
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].0, 23);
     assert!(told[0].1.contains("400"), "{told:?}");
+    app.stop().await;
+    stores.remove().await;
+}
+
+/// `WAREHOUSE_URL=s3://…`: batch files go to the bucket under its prefix, signed with the task
+/// role's keys from the credentials endpoint, fetched again when they are rotated; a batch whose
+/// files were lost is written again.
+async fn export_writes_to_an_s3_bucket_with_the_task_roles_rotating_keys(backend: Backend) {
+    let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
+    let s3 = FakeS3::start().await;
+    let settings = S3Settings {
+        region: REGION.to_owned(),
+        endpoint: Some(s3.url.clone()),
+        credentials: Some(CredentialSource::Endpoint {
+            url: s3.credentials_url.clone(),
+            authorization: None,
+        }),
+    };
+    let export = Export {
+        objects: Arc::new(Objects::from_url("s3://treasury-bucket/events/", &settings).unwrap()),
+    };
+    let a = claims_for(&app, 1, &[100, 250]).await;
+    assert_eq!(round(&app.game, &export, None, "w1").await.unwrap(), 2);
+    let keys = s3.keys();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("treasury-bucket/events/payouts/batch-")),
+        "{keys:?}"
+    );
+    let json_key = keys.iter().find(|k| k.ends_with(".json")).unwrap();
+    let batch: Value = serde_json::from_slice(&s3.object(json_key).unwrap()).unwrap();
+    assert_eq!(batch["transfers"][0]["claim_ids"], json!(a));
+    assert_eq!(batch["transfers"][0]["amount"], 350);
+    let csv_key = keys.iter().find(|k| k.ends_with(".csv")).unwrap();
+    let csv = String::from_utf8(s3.object(csv_key).unwrap()).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert_eq!(s3.inner.lock().unwrap().credential_fetches, 1);
+
+    // The role's keys rotate: the next write is refused once, then made with the new keys.
+    s3.rotate();
+    claims_for(&app, 2, &[300]).await;
+    assert_eq!(round(&app.game, &export, None, "w1").await.unwrap(), 1);
+    assert_eq!(s3.keys().len(), 4);
+    {
+        let inner = s3.inner.lock().unwrap();
+        assert_eq!(inner.credential_fetches, 2);
+        assert_eq!(inner.refused.len(), 1, "{:?}", inner.refused);
+        assert!(
+            inner.refused[0].2.contains("session token"),
+            "{:?}",
+            inner.refused
+        );
+    }
+
+    // A batch recorded without files (a crash) is written by the repair, once.
+    let c = claims_for(&app, 3, &[100]).await;
+    app.game.lease_claims("w9", 10, LEASE_MS).await.unwrap();
+    app.game
+        .mark_claims_exported(&c, "w9", "batch-crashed")
+        .await
+        .unwrap();
+    assert_eq!(export.repair(&app.game).await.unwrap(), 1);
+    assert!(s3
+        .object("treasury-bucket/events/payouts/batch-crashed.csv")
+        .is_some());
+    assert_eq!(
+        export.repair(&app.game).await.unwrap(),
+        0,
+        "already written"
+    );
     app.stop().await;
     stores.remove().await;
 }

@@ -9,6 +9,7 @@
 
 pub mod boards;
 pub mod broadcasts;
+pub mod objects;
 pub mod payouts;
 
 use game::{Courier, Game};

@@ -1,9 +1,9 @@
 //! Claim payouts: lease pending claims, pay them through a [`Payout`] adapter, record the result.
 //!
 //! Two adapters:
-//! - [`Export`] (the default) writes each batch as CSV and JSON under `WAREHOUSE_URL` for a
-//!   treasury multi-send and marks its claims `exported`; an admin later marks the batch sent with
-//!   its transaction hash. The database is written first and the files derived from it, so a crash
+//! - [`Export`] (the default) writes each batch as CSV and JSON under `WAREHOUSE_URL` (a folder
+//!   or an S3 bucket, see [`crate::objects`]) for a treasury multi-send and marks its claims
+//!   `exported`; an admin later marks the batch sent with its transaction hash. The database is written first and the files derived from it, so a crash
 //!   between the two leaves a batch whose files are written again on the next round — never claims
 //!   that reach two batches.
 //! - [`Toncenter`] sends TON from a hot wallet through a toncenter-compatible HTTP API, one claim
@@ -16,6 +16,7 @@
 //! claim to one of them. A claim the adapter gives up on is refunded through the ledger and its
 //! player told in the bot.
 
+use crate::objects::{ObjectError, Objects};
 use crate::Shutdown;
 use async_trait::async_trait;
 use base64::Engine;
@@ -37,10 +38,10 @@ pub const MAX_ATTEMPTS: i32 = 5;
 /// Which adapter pays, and how.
 #[derive(Clone, Debug)]
 pub enum PayoutSettings {
-    /// Treasury export files under a folder.
+    /// Treasury export files under `WAREHOUSE_URL` (a folder or an S3 bucket).
     Export {
-        /// The folder (`WAREHOUSE_URL`'s `file://` path).
-        dir: PathBuf,
+        /// Where they are written.
+        objects: Arc<Objects>,
     },
     /// Transfers from a hot wallet through a toncenter-compatible API.
     Toncenter {
@@ -56,7 +57,7 @@ pub enum PayoutSettings {
 impl Default for PayoutSettings {
     fn default() -> Self {
         PayoutSettings::Export {
-            dir: PathBuf::from("warehouse"),
+            objects: Arc::new(Objects::Dir(PathBuf::from("warehouse"))),
         }
     }
 }
@@ -133,7 +134,7 @@ pub async fn run(
 ) {
     let owner = format!("worker-{:016x}", rand_u64());
     let payout: Box<dyn Payout> = match settings {
-        PayoutSettings::Export { dir } => Box::new(Export { dir }),
+        PayoutSettings::Export { objects } => Box::new(Export { objects }),
         PayoutSettings::Toncenter {
             base_url,
             api_key,
@@ -176,14 +177,12 @@ fn rand_u64() -> u64 {
 
 /// Treasury export: CSV and JSON batch files for a multi-send.
 pub struct Export {
-    /// Where batches are written (`<dir>/payouts/<batch>.csv|json`).
-    pub dir: PathBuf,
+    /// Where batches are written (`payouts/<batch>.csv|json`).
+    pub objects: Arc<Objects>,
 }
 
 impl Export {
-    fn write(&self, batch: &str, claims: &[LeasedClaim]) -> std::io::Result<()> {
-        let dir = self.dir.join("payouts");
-        std::fs::create_dir_all(&dir)?;
+    async fn write(&self, batch: &str, claims: &[LeasedClaim]) -> Result<(), ObjectError> {
         let mut csv = String::from("address,amount,claim_ids\n");
         let mut rows = Vec::new();
         // One row per destination: a player's several claims go out in one transfer.
@@ -203,19 +202,22 @@ impl Export {
             rows.push(serde_json::json!({"address": address, "amount": amount, "claim_ids": ids}));
         }
         let json = serde_json::json!({"batch": batch, "transfers": rows});
-        // Write to a temporary name and rename, so a reader never sees half a file.
-        for (ext, body) in [
-            ("csv", csv),
-            (
-                "json",
-                serde_json::to_string_pretty(&json).unwrap_or_default(),
-            ),
-        ] {
-            let tmp = dir.join(format!(".{batch}.{ext}.tmp"));
-            std::fs::write(&tmp, body)?;
-            std::fs::rename(&tmp, dir.join(format!("{batch}.{ext}")))?;
-        }
-        Ok(())
+        let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+        // The JSON first: the CSV's presence is what marks a batch's files written.
+        self.objects
+            .put(
+                &format!("payouts/{batch}.json"),
+                json.into_bytes(),
+                "application/json",
+            )
+            .await?;
+        self.objects
+            .put(
+                &format!("payouts/{batch}.csv"),
+                csv.into_bytes(),
+                "text/csv",
+            )
+            .await
     }
 }
 
@@ -248,7 +250,7 @@ impl Payout for Export {
                     .collect()
             }
         };
-        if let Err(e) = self.write(&batch, &exported) {
+        if let Err(e) = self.write(&batch, &exported).await {
             tracing::error!(error = %e, batch, "cannot write the batch files; they are written again next round");
         }
         metrics::counter!("payout_batches_exported_total").increment(1);
@@ -264,11 +266,18 @@ impl Export {
     pub async fn repair(&self, game: &Game) -> Result<usize, GameError> {
         let mut repaired = 0;
         for batch in game.export_batches_waiting().await? {
-            let dir = self.dir.join("payouts");
-            if !dir.join(format!("{batch}.csv")).exists() {
+            let written = match self.objects.exists(&format!("payouts/{batch}.csv")).await {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!(error = %e, batch, "cannot see whether a batch's files exist");
+                    continue;
+                }
+            };
+            if !written {
                 let claims = game.exported_claims(&batch).await?;
-                if self.write(&batch, &claims).is_ok() {
-                    repaired += 1;
+                match self.write(&batch, &claims).await {
+                    Ok(()) => repaired += 1,
+                    Err(e) => tracing::warn!(error = %e, batch, "cannot write a batch's files"),
                 }
             }
         }

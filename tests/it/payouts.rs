@@ -66,6 +66,18 @@ async fn statuses(app: &TestApp, player: i64) -> Vec<(i64, String, Option<String
         .collect()
 }
 
+/// Player 3's claim recorded in `batch-crashed` by a worker that stopped before writing its
+/// files; the repair writes them.
+async fn crashed_batch(app: &TestApp, export: &Export) {
+    let c = claims_for(app, 3, &[100]).await;
+    app.game.lease_claims("w9", 10, LEASE_MS).await.unwrap();
+    app.game
+        .mark_claims_exported(&c, "w9", "batch-crashed")
+        .await
+        .unwrap();
+    assert_eq!(export.repair(&app.game).await.unwrap(), 1);
+}
+
 fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tapwave-payouts-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -142,13 +154,7 @@ async fn export_writes_a_batch_and_an_admin_marks_it_sent(backend: Backend) {
     assert_eq!(b.len(), 1);
     // Files lost after the record are written again from it.
     std::fs::remove_dir_all(dir.join("payouts")).unwrap();
-    let c = claims_for(&app, 3, &[100]).await;
-    app.game.lease_claims("w9", 10, LEASE_MS).await.unwrap();
-    app.game
-        .mark_claims_exported(&c, "w9", "batch-crashed")
-        .await
-        .unwrap();
-    assert_eq!(export.repair(&app.game).await.unwrap(), 1);
+    crashed_batch(&app, &export).await;
     assert!(dir.join("payouts/batch-crashed.csv").exists());
     std::fs::remove_dir_all(dir).ok();
     app.stop().await;
@@ -521,13 +527,7 @@ async fn export_writes_to_an_s3_bucket_with_the_task_roles_rotating_keys(backend
     }
 
     // A batch recorded without files (a crash) is written by the repair, once.
-    let c = claims_for(&app, 3, &[100]).await;
-    app.game.lease_claims("w9", 10, LEASE_MS).await.unwrap();
-    app.game
-        .mark_claims_exported(&c, "w9", "batch-crashed")
-        .await
-        .unwrap();
-    assert_eq!(export.repair(&app.game).await.unwrap(), 1);
+    crashed_batch(&app, &export).await;
     assert!(s3
         .object("treasury-bucket/events/payouts/batch-crashed.csv")
         .is_some());

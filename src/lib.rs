@@ -280,12 +280,13 @@ pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
         }
         None => None,
     };
+    let objects = Arc::new(
+        worker::objects::Objects::from_url(&cfg.warehouse_url, &cfg.warehouse_s3)
+            .context("WAREHOUSE_URL")?,
+    );
     let payouts = match &cfg.payout {
         config::Payout::Export => worker::payouts::PayoutSettings::Export {
-            objects: Arc::new(
-                worker::objects::Objects::from_url(&cfg.warehouse_url, &cfg.warehouse_s3)
-                    .context("WAREHOUSE_URL")?,
-            ),
+            objects: objects.clone(),
         },
         config::Payout::Toncenter {
             url,
@@ -301,6 +302,7 @@ pub fn worker_config(cfg: &Config) -> anyhow::Result<worker::WorkerConfig> {
         broadcasts: worker::broadcasts::Settings::for_rate(cfg.broadcast_rate),
         payouts,
         boards: worker::boards::BoardSettings::default(),
+        warehouse: Some(worker::warehouse::WarehouseSettings::new(objects)),
         courier,
     })
 }

@@ -12,6 +12,7 @@ mod m20261203_000040_boosts;
 mod m20261203_000050_tasks;
 mod m20261203_000060_daily_loops;
 mod m20261203_000070_flags;
+mod m20261204_000080_export_cursors;
 
 /// Every migration of tapwave, in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000050_tasks::Migration),
             Box::new(m20261203_000060_daily_loops::Migration),
             Box::new(m20261203_000070_flags::Migration),
+            Box::new(m20261204_000080_export_cursors::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use worker::objects::{sign, Credentials};
+use worker::objects::{sign, CredentialSource, Credentials, S3Settings};
 
 pub const REGION: &str = "eu-west-1";
 
@@ -58,6 +58,18 @@ impl FakeS3 {
             url: format!("http://{addr}"),
             credentials_url: format!("http://{addr}/credentials"),
             inner,
+        }
+    }
+
+    /// How the worker reaches this fake: its endpoint, region and credentials endpoint.
+    pub fn settings(&self) -> S3Settings {
+        S3Settings {
+            region: REGION.to_owned(),
+            endpoint: Some(self.url.clone()),
+            credentials: Some(CredentialSource::Endpoint {
+                url: self.credentials_url.clone(),
+                authorization: None,
+            }),
         }
     }
 

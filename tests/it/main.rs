@@ -21,3 +21,4 @@ mod payouts;
 mod referrals;
 mod taps;
 mod wallets;
+mod warehouse;

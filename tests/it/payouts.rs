@@ -1,7 +1,7 @@
 //! Payouts by the worker: treasury export, hot-wallet transfers through a fake toncenter on
 //! loopback (with a crash between sending and recording, and a lost message), and refunds.
 
-use crate::fake_s3::{FakeS3, REGION};
+use crate::fake_s3::FakeS3;
 use crate::support::{clocked, spawn_with, Backend, Options, TestApp};
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use game::{BroadcastProgress, Courier, Delivery, Game};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use testkit::both_backends;
-use worker::objects::{CredentialSource, Objects, S3Settings};
+use worker::objects::Objects;
 use worker::payouts::{round, Export, Outcome, Payout, Toncenter, LEASE_MS};
 
 both_backends!(
@@ -481,14 +481,7 @@ async fn a_failed_payout_is_refunded_and_the_player_told(backend: Backend) {
 async fn export_writes_to_an_s3_bucket_with_the_task_roles_rotating_keys(backend: Backend) {
     let (app, stores) = spawn_with(backend, Options::game(RICH)).await;
     let s3 = FakeS3::start().await;
-    let settings = S3Settings {
-        region: REGION.to_owned(),
-        endpoint: Some(s3.url.clone()),
-        credentials: Some(CredentialSource::Endpoint {
-            url: s3.credentials_url.clone(),
-            authorization: None,
-        }),
-    };
+    let settings = s3.settings();
     let export = Export {
         objects: Arc::new(Objects::from_url("s3://treasury-bucket/events/", &settings).unwrap()),
     };

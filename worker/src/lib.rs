@@ -11,6 +11,7 @@ pub mod boards;
 pub mod broadcasts;
 pub mod objects;
 pub mod payouts;
+pub mod warehouse;
 
 use game::{Courier, Game};
 use std::future::Future;
@@ -26,6 +27,8 @@ pub struct WorkerConfig {
     pub payouts: payouts::PayoutSettings,
     /// Refilling the leaderboards after a Redis loss.
     pub boards: boards::BoardSettings,
+    /// The ledger's export to the warehouse (`None`: not run).
+    pub warehouse: Option<warehouse::WarehouseSettings>,
     /// Sends messages to players; without one (no `BOT_TOKEN`) broadcasts wait.
     pub courier: Option<Arc<dyn Courier>>,
 }
@@ -117,6 +120,12 @@ pub async fn run(
             stop.clone(),
         )),
     ));
+    if let Some(settings) = config.warehouse.clone() {
+        jobs.push((
+            "warehouse",
+            tokio::spawn(warehouse::run(game.clone(), settings, stop.clone())),
+        ));
+    }
     tracing::info!(jobs = jobs.len(), "worker running");
     shutdown.await;
     trigger.fire();

@@ -1,9 +1,9 @@
 //! Games on fresh stores with many players, for the benchmarks that need a populated database.
 
 use anyhow::Context;
-use entities::{ledger, player};
+use entities::player;
 use game::{Game, InitDataKey, ManualClock, Settings, TelegramUser};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use std::sync::Arc;
 
 /// Monday 2026-12-07 00:00 UTC; the games' clocks stand an hour later.
@@ -86,38 +86,6 @@ pub async fn fill_database(
         .one(game.db())
         .await?
         .context("the template player")?;
-    for start in (0..n).step_by(1_000) {
-        let ids = start..(start + 1_000).min(n);
-        let players = ids.clone().map(|i| {
-            let mut p = template.clone().into_active_model();
-            p.id = Set(1_000_000 + i);
-            p.balance = Set(51 + i);
-            p.total_earned = Set(51 + i);
-            p.version = Set(3);
-            p.referrer_id = Set(referrer(i));
-            p
-        });
-        player::Entity::insert_many(players)
-            .exec_without_returning(game.db())
-            .await?;
-        let rows = ids.flat_map(|i| {
-            let row = |amount: i64, at: i64, reference: &str| ledger::ActiveModel {
-                player_id: Set(1_000_000 + i),
-                amount: Set(amount),
-                kind: Set("taps".to_owned()),
-                reference: Set(reference.to_owned()),
-                balance_after: Set(amount),
-                created_at: Set(at),
-                ..Default::default()
-            };
-            [
-                row(50, MONDAY - 60_000, "1"),
-                row(i + 1, MONDAY + 60_000, "2"),
-            ]
-        });
-        ledger::Entity::insert_many(rows)
-            .exec_without_returning(game.db())
-            .await?;
-    }
+    testkit::crowd::populate(game.db(), &template, n, MONDAY, referrer).await?;
     Ok(())
 }

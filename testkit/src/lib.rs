@@ -6,6 +6,8 @@
 //! loudly instead of skipping (the test command, `scripts/test.sh`, starts them).
 //! `TAPWAVE_TEST_DATABASE_URL` and `TAPWAVE_TEST_REDIS_URL` point elsewhere.
 
+pub mod crowd;
+
 use deadpool_redis::redis::AsyncCommands;
 use sea_orm::{ConnectionTrait, Database};
 use std::path::PathBuf;

@@ -1,10 +1,11 @@
 //! The leaderboard: order, shared ranks for ties, the caller's own rank, and the limit.
 
-use crate::support::{spawn_app, spawn_with, start, Backend, Options, TestApp, ROOMY};
-use game::ManualClock;
-use std::sync::Arc;
+use crate::support::{clocked_at, spawn_app, spawn_with, start, Backend, Options, TestApp, ROOMY};
 use std::time::Duration;
 use testkit::{both_backends, Stores};
+
+/// Monday 2026-12-07 00:00 UTC, the start of ISO week 50.
+const MONDAY: i64 = 1_796_601_600_000;
 
 both_backends!(
     leaderboard_orders_players_and_ranks_me,
@@ -96,13 +97,7 @@ fn rows(body: &serde_json::Value) -> Vec<(i64, i64, i64)> {
 
 async fn the_weekly_board_counts_this_weeks_earnings_and_resets_on_monday(backend: Backend) {
     // Sunday 2026-12-06, two minutes before Monday 00:00 UTC.
-    const MONDAY: i64 = 1_796_601_600_000;
-    let clock = Arc::new(ManualClock::new(MONDAY - 120_000));
-    let options = Options {
-        game_toml: ROOMY,
-        clock: Some(clock.clone()),
-        ..Options::default()
-    };
+    let (options, clock) = clocked_at(ROOMY, MONDAY - 120_000);
     let (app, stores) = spawn_with(backend, options).await;
     for (player, count) in [(1, 30), (2, 50), (3, 30)] {
         assert_eq!(app.taps(player, count, 1).await.body["accepted"], count);
@@ -172,13 +167,7 @@ async fn board(app: &TestApp, which: &str, player: i64) -> Vec<(i64, i64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lost_redis_is_refilled_by_the_worker_with_this_weeks_coins_counted_once() {
     // Sunday 2026-12-06, two minutes before Monday 00:00 UTC.
-    const MONDAY: i64 = 1_796_601_600_000;
-    let clock = Arc::new(ManualClock::new(MONDAY - 120_000));
-    let options = Options {
-        game_toml: ROOMY,
-        clock: Some(clock.clone()),
-        ..Options::default()
-    };
+    let (options, clock) = clocked_at(ROOMY, MONDAY - 120_000);
     let stores = Stores::fresh(Backend::Postgres).await;
     let app = start(&stores, options).await;
     assert_eq!(app.taps(71, 20, 1).await.status, 200);
@@ -233,82 +222,43 @@ async fn a_lost_redis_is_refilled_by_the_worker_with_this_weeks_coins_counted_on
 /// Many players (several Redis round trips' worth) earned last week and this week; a process that
 /// starts on boards that are not filled puts every one of them back, with this week's coins only.
 async fn filling_at_start_puts_back_every_player_with_their_week(backend: Backend) {
-    use entities::{ledger, player};
-    use sea_orm::{ActiveValue::Set, EntityTrait, IntoActiveModel};
-    const MONDAY: i64 = 1_796_601_600_000;
+    use entities::player;
+    use sea_orm::EntityTrait;
+    use testkit::crowd::FIRST;
     const N: i64 = 1_234;
-    let clock = Arc::new(ManualClock::new(MONDAY + 3_600_000));
-    let options = || Options {
-        game_toml: ROOMY,
-        clock: Some(clock.clone()),
-        ..Options::default()
-    };
-    let (app, stores) = spawn_with(backend, options()).await;
+    let (options, _clock) = clocked_at(ROOMY, MONDAY + 3_600_000);
+    let (app, stores) = spawn_with(backend, options.clone()).await;
     assert_eq!(app.taps(1, 1, 1).await.status, 200);
     let template = player::Entity::find_by_id(1_i64)
         .one(app.game.db())
         .await
         .unwrap()
         .unwrap();
-    // Player 1000 + i: 50 coins last Sunday, i + 1 this week (all counted in `total_earned`).
-    let players = (0..N).map(|i| {
-        let mut p = template.clone().into_active_model();
-        p.id = Set(1_000 + i);
-        p.balance = Set(51 + i);
-        p.total_earned = Set(51 + i);
-        p.version = Set(3);
-        p
-    });
-    let entries = (0..N).flat_map(|i| {
-        let row = |amount: i64, at: i64, reference: &str| ledger::ActiveModel {
-            player_id: Set(1_000 + i),
-            amount: Set(amount),
-            kind: Set("taps".to_owned()),
-            reference: Set(reference.to_owned()),
-            balance_after: Set(amount),
-            created_at: Set(at),
-            ..Default::default()
-        };
-        [
-            row(50, MONDAY - 60_000, "1"),
-            row(i + 1, MONDAY + 60_000, "2"),
-        ]
-    });
-    let players: Vec<_> = players.collect();
-    let entries: Vec<_> = entries.collect();
-    for chunk in players.chunks(500) {
-        player::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(app.game.db())
-            .await
-            .unwrap();
-    }
-    for chunk in entries.chunks(500) {
-        ledger::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(app.game.db())
-            .await
-            .unwrap();
-    }
+    // Player FIRST + i: 50 coins last Sunday, i + 1 this week (all counted in `total_earned`).
+    testkit::crowd::populate(app.game.db(), &template, N, MONDAY, |_| None)
+        .await
+        .unwrap();
     app.stop().await;
     stores.clear_redis().await;
 
-    let again = start(&stores, options()).await;
+    let again = start(&stores, options).await;
     let week = again
-        .get("/api/v1/leaderboard?board=week&limit=3", 1_000)
+        .get("/api/v1/leaderboard?board=week&limit=3", FIRST)
         .await;
     assert_eq!(
         rows(&week.body),
         [
-            (1, 1_000 + N - 1, N),
-            (2, 1_000 + N - 2, N - 1),
-            (3, 1_000 + N - 3, N - 2)
+            (1, FIRST + N - 1, N),
+            (2, FIRST + N - 2, N - 1),
+            (3, FIRST + N - 3, N - 2)
         ]
     );
-    // Player 1000 earned 1 this week: everyone else of the N earned more, player 1 the same.
+    // Player FIRST earned 1 this week: everyone else of the N earned more, player 1 the same.
     assert_eq!(
         week.body["me"],
         serde_json::json!({"rank": N, "balance": 1})
     );
-    for (id, i) in [(1_000 + 600, 600), (1_000 + 17, 17)] {
+    for (id, i) in [(FIRST + 600, 600), (FIRST + 17, 17)] {
         let global = again.get("/api/v1/leaderboard?limit=1", id).await;
         assert_eq!(global.body["me"]["balance"], 51 + i);
         assert_eq!(global.body["me"]["rank"], N - i, "{id}");
@@ -318,7 +268,7 @@ async fn filling_at_start_puts_back_every_player_with_their_week(backend: Backen
         assert_eq!(week.body["me"]["balance"], i + 1);
     }
     let league = again
-        .get("/api/v1/leaderboard?board=league&limit=1", 1_000)
+        .get("/api/v1/leaderboard?board=league&limit=1", FIRST)
         .await;
     assert_eq!(league.status, 200, "{:?}", league.body);
     assert_eq!(league.body["me"]["balance"], 51);
@@ -335,13 +285,7 @@ async fn a_filling_racing_live_taps_and_another_filling_counts_every_coin_once()
     use futures::future::join_all;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use std::collections::BTreeMap;
-    const MONDAY: i64 = 1_796_601_600_000;
-    let clock = Arc::new(ManualClock::new(MONDAY + 3_600_000));
-    let options = Options {
-        game_toml: ROOMY,
-        clock: Some(clock.clone()),
-        ..Options::default()
-    };
+    let (options, _clock) = clocked_at(ROOMY, MONDAY + 3_600_000);
     let stores = Stores::fresh(Backend::Postgres).await;
     let app = start(&stores, options).await;
     let players: Vec<i64> = (200..240).collect();

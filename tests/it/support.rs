@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 pub const TOKEN: &str = "123456:TEST-token_for_tapwave";
 
 /// How to start an app.
+#[derive(Clone)]
 pub struct Options {
     /// A game file's text.
     pub game_toml: &'static str,
@@ -34,7 +35,12 @@ pub const ROOMY: &str = "[limits]\nplayer_per_second = 10000\nplayer_burst = 100
 /// The defaults with the game file `toml`, on a clock the test moves, set to 2027-01-15 08:00 UTC
 /// (the day has hours left either way).
 pub fn clocked(toml: &'static str) -> (Options, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    clocked_at(toml, 1_800_000_000_000)
+}
+
+/// [`clocked`], the clock set to `ms` (unix milliseconds).
+pub fn clocked_at(toml: &'static str, ms: i64) -> (Options, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(ms));
     (
         Options {
             game_toml: toml,

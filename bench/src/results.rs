@@ -27,3 +27,17 @@ pub fn write_section(out: &Path, heading: &str, section: &str) -> anyhow::Result
     std::fs::write(out, format!("{}\n", text.trim_end()))?;
     Ok(())
 }
+
+/// The cores this machine offers, for a run's header line.
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// The runtime a benchmark drives its load from.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}

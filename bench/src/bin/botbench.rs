@@ -302,9 +302,7 @@ fn section(args: &Args, rows: &[Row]) -> String {
         args.players,
         args.updates,
         args.window,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        results::cores()
     ));
     md.push_str("| backend | bare Bot API calls/s | `/play` updates/s | `/balance` updates/s | `/play` ÷ floor | `/balance` ÷ floor |\n");
     md.push_str("|---|---|---|---|---|---|\n");
@@ -324,9 +322,7 @@ fn section(args: &Args, rows: &[Row]) -> String {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = results::runtime()?;
     let mut rows = Vec::new();
     for backend in &args.backends {
         eprintln!("botbench: {backend} …");

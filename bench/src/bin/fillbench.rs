@@ -169,9 +169,7 @@ fn section(args: &Args, m: &Measured) -> String {
     md.push_str(&format!(
         "Run: {} players, {} cores.\n\n",
         args.players,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        results::cores()
     ));
     md.push_str("| measure | players/s | ratio |\n|---|---|---|\n");
     md.push_str(&format!(
@@ -198,9 +196,7 @@ fn section(args: &Args, m: &Measured) -> String {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = results::runtime()?;
     let m = runtime.block_on(measure(&args))?;
     eprintln!(
         "fillbench: one by one {:.0}/s, pipelined {:.0}/s, PostgreSQL + Redis fill {:.0}/s, SQLite fill {:.0}/s",

@@ -141,12 +141,7 @@ fn section(rows: &[Row]) -> String {
          level, each friend's own share income alongside); the first collection also writes every friend's\n\
          share row (upserts of a thousand rows); a later one finds nothing due.\n\n",
     );
-    md.push_str(&format!(
-        "Run: {} cores.\n\n",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    ));
+    md.push_str(&format!("Run: {} cores.\n\n", results::cores()));
     md.push_str("| backend | friends (+ second level) | `GET /referrals` ÷ `/me` | first collection ÷ `/me` | later collection ÷ `/me` |\n");
     md.push_str("|---|---|---|---|---|\n");
     for r in rows {
@@ -171,9 +166,7 @@ fn section(rows: &[Row]) -> String {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = results::runtime()?;
     let mut rows = Vec::new();
     for backend in &args.backends {
         for &size in &args.sizes {

@@ -1,6 +1,6 @@
 //! The results file: each extra benchmark keeps its own section under `## Notes`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Puts `section` (which starts with `heading`) under `## Notes` of the results file, replacing
 /// an earlier run's section of that heading.
@@ -40,4 +40,18 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
+}
+
+/// The services a benchmark runs against and where it writes, shared by the extra benchmarks.
+#[derive(clap::Args, Debug)]
+pub struct Services {
+    /// PostgreSQL server (fresh databases are made and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres: String,
+    /// Redis server (keys under fresh prefixes).
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    pub redis: String,
+    /// The results file.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    pub out: PathBuf,
 }

@@ -18,7 +18,6 @@ use bot::fake_api::{FakeTelegram, TgUser};
 use clap::Parser;
 use game::{Game, InitDataKey, Settings, SystemClock};
 use sea_orm::ConnectionTrait;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,15 +43,8 @@ struct Args {
     /// Backends: `sqlite`, `postgres` (PostgreSQL + Redis).
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
-    /// PostgreSQL server (a fresh database is made and dropped).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    postgres: String,
-    /// Redis server (keys under a fresh prefix).
-    #[arg(long, default_value = "redis://127.0.0.1:6379")]
-    redis: String,
-    /// The results file.
-    #[arg(long, default_value = "bench/RESULTS.md")]
-    out: PathBuf,
+    #[command(flatten)]
+    services: results::Services,
 }
 
 struct Row {
@@ -78,7 +70,7 @@ async fn open(args: &Args, backend: &str, work: &std::path::Path) -> anyhow::Res
             "SQLite + in-process",
         ),
         "postgres" => {
-            let admin = game::store::db::connect(&args.postgres, 1)
+            let admin = game::store::db::connect(&args.services.postgres, 1)
                 .await
                 .context("PostgreSQL")?;
             let name = format!("tapwave_botbench_{:x}", rand::random::<u32>());
@@ -87,13 +79,14 @@ async fn open(args: &Args, backend: &str, work: &std::path::Path) -> anyhow::Res
                 .await?;
             admin.close().await.ok();
             let base = args
+                .services
                 .postgres
                 .rsplit_once('/')
                 .map(|(b, _)| b)
-                .unwrap_or(&args.postgres);
+                .unwrap_or(&args.services.postgres);
             (
                 format!("{base}/{name}"),
-                Some(args.redis.clone()),
+                Some(args.services.redis.clone()),
                 format!("tapwave-botbench-{:x}:", rand::random::<u32>()),
                 Some(name),
                 "PostgreSQL + Redis",
@@ -270,7 +263,7 @@ async fn measure(args: &Args, backend: &str) -> anyhow::Result<Row> {
     let _ = server.await;
     game.db().clone().close().await.ok();
     if let Some(name) = opened.pg_database {
-        let admin = game::store::db::connect(&args.postgres, 1).await?;
+        let admin = game::store::db::connect(&args.services.postgres, 1).await?;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await
@@ -338,7 +331,7 @@ fn main() -> anyhow::Result<()> {
         );
         rows.push(row);
     }
-    results::write_section(&args.out, HEADING, &section(&args, &rows))?;
-    eprintln!("botbench: wrote {}", args.out.display());
+    results::write_section(&args.services.out, HEADING, &section(&args, &rows))?;
+    eprintln!("botbench: wrote {}", args.services.out.display());
     Ok(())
 }

@@ -24,7 +24,6 @@ use game::store::leaderboard::BoardRow;
 use game::store::redis::RedisConn;
 use game::store::{Leaderboard, RedisLeaderboard};
 use game::Game;
-use std::path::PathBuf;
 use std::time::Instant;
 
 const HEADING: &str = "### Leaderboard filling (at start, and after Redis lost its keys)";
@@ -35,15 +34,8 @@ struct Args {
     /// Players in the database.
     #[arg(long, default_value_t = 50_000)]
     players: i64,
-    /// PostgreSQL server (a fresh database is made and dropped).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    postgres: String,
-    /// Redis server (keys under fresh prefixes, removed afterwards).
-    #[arg(long, default_value = "redis://127.0.0.1:6379")]
-    redis: String,
-    /// The results file.
-    #[arg(long, default_value = "bench/RESULTS.md")]
-    out: PathBuf,
+    #[command(flatten)]
+    services: results::Services,
 }
 
 /// Players per second of a whole fill on a board that is empty, checked.
@@ -78,7 +70,7 @@ fn board_rows(n: i64) -> Vec<BoardRow> {
 
 /// Players per second written to a fresh Redis board `chunk` at a time, checked.
 async fn redis_writes(args: &Args, prefix: &str, chunk: usize) -> anyhow::Result<f64> {
-    let board = RedisLeaderboard::new(RedisConn::new(&args.redis, prefix, 4)?);
+    let board = RedisLeaderboard::new(RedisConn::new(&args.services.redis, prefix, 4)?);
     let rows = board_rows(args.players);
     let started = Instant::now();
     for part in rows.chunks(chunk) {
@@ -96,7 +88,7 @@ async fn redis_writes(args: &Args, prefix: &str, chunk: usize) -> anyhow::Result
 fn drop_redis_keys(args: &Args, prefix: &str) {
     let script = format!(
         "redis-cli -u '{0}' --scan --pattern '{prefix}*' | xargs -r -n 500 redis-cli -u '{0}' del >/dev/null",
-        args.redis
+        args.services.redis
     );
     let _ = std::process::Command::new("sh")
         .arg("-c")
@@ -116,16 +108,16 @@ async fn measure(args: &Args) -> anyhow::Result<Measured> {
     let work = std::env::temp_dir().join(format!("tapwave-{tag}"));
     let none = |_| None;
     // PostgreSQL + Redis.
-    let url = fresh_database(Some(&args.postgres), &work, &tag).await?;
+    let url = fresh_database(Some(&args.services.postgres), &work, &tag).await?;
     let prefixes: Vec<String> = (0..4).map(|k| format!("tapwave-{tag}-{k}:")).collect();
     let result = async {
-        let writer = open(&url, Some(&args.redis), &prefixes[0]).await?;
+        let writer = open(&url, Some(&args.services.redis), &prefixes[0]).await?;
         fill_database(&writer, args.players, none).await?;
         eprintln!("fillbench: {} players in PostgreSQL", args.players);
         let one_by_one = redis_writes(args, &prefixes[1], 1).await?;
         let pipelined = redis_writes(args, &prefixes[2], usize::MAX).await?;
         // A fresh prefix is a Redis that lost its keys.
-        let fresh = open(&url, Some(&args.redis), &prefixes[3]).await?;
+        let fresh = open(&url, Some(&args.services.redis), &prefixes[3]).await?;
         let pg_fill = whole_fill(&fresh, args.players).await?;
         anyhow::Ok((one_by_one, pipelined, pg_fill))
     }
@@ -133,7 +125,7 @@ async fn measure(args: &Args) -> anyhow::Result<Measured> {
     for p in &prefixes {
         drop_redis_keys(args, p);
     }
-    drop_database(&args.postgres, &tag).await.ok();
+    drop_database(&args.services.postgres, &tag).await.ok();
     let (one_by_one, pipelined, pg_fill) = result?;
 
     // SQLite + in-process: a second process on the same file finds its board empty.
@@ -202,7 +194,7 @@ fn main() -> anyhow::Result<()> {
         "fillbench: one by one {:.0}/s, pipelined {:.0}/s, PostgreSQL + Redis fill {:.0}/s, SQLite fill {:.0}/s",
         m.one_by_one, m.pipelined, m.pg_fill, m.sqlite_fill
     );
-    results::write_section(&args.out, HEADING, &section(&args, &m))?;
-    eprintln!("fillbench: wrote {}", args.out.display());
+    results::write_section(&args.services.out, HEADING, &section(&args, &m))?;
+    eprintln!("fillbench: wrote {}", args.services.out.display());
     Ok(())
 }

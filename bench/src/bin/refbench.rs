@@ -17,7 +17,6 @@ mod results;
 use anyhow::ensure;
 use clap::Parser;
 use fixture::{drop_database, fill_database, fresh_database, open};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const HEADING: &str = "### Referral shares of a large tree of friends";
@@ -31,12 +30,8 @@ struct Args {
     /// Backends: `sqlite`, `postgres`.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
-    /// PostgreSQL server (a fresh database is made and dropped per tree).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    postgres: String,
-    /// The results file.
-    #[arg(long, default_value = "bench/RESULTS.md")]
-    out: PathBuf,
+    #[command(flatten)]
+    services: results::Services,
 }
 
 struct Row {
@@ -75,10 +70,10 @@ fn owed(size: i64) -> i64 {
 async fn measure(args: &Args, backend: &str, size: i64) -> anyhow::Result<Row> {
     let tag = format!("ref_{:x}", rand::random::<u32>());
     let work = std::env::temp_dir().join(format!("tapwave-{tag}"));
-    let postgres = (backend == "postgres").then_some(args.postgres.as_str());
+    let postgres = (backend == "postgres").then_some(args.services.postgres.as_str());
     let url = fresh_database(postgres, &work, &tag).await?;
     let result = async {
-        let redis = postgres.map(|_| "redis://127.0.0.1:6379");
+        let redis = postgres.map(|_| args.services.redis.as_str());
         let game = open(&url, redis, &format!("tapwave-{tag}:")).await?;
         // Players 0..size were invited by 1; each later one by one of those.
         let referrer = |i: i64| Some(if i < size { 1 } else { 1_000_000 + i % size });
@@ -126,7 +121,7 @@ async fn measure(args: &Args, backend: &str, size: i64) -> anyhow::Result<Row> {
     }
     .await;
     if postgres.is_some() {
-        drop_database(&args.postgres, &tag).await.ok();
+        drop_database(&args.services.postgres, &tag).await.ok();
     }
     std::fs::remove_dir_all(&work).ok();
     result
@@ -178,7 +173,7 @@ fn main() -> anyhow::Result<()> {
             rows.push(row);
         }
     }
-    results::write_section(&args.out, HEADING, &section(&rows))?;
-    eprintln!("refbench: wrote {}", args.out.display());
+    results::write_section(&args.services.out, HEADING, &section(&rows))?;
+    eprintln!("refbench: wrote {}", args.services.out.display());
     Ok(())
 }
